@@ -1,0 +1,1 @@
+"""Adapters that drive da_bridge search spaces from Optuna, Hyperopt and scikit-optimize."""

@@ -1,0 +1,74 @@
+"""da_bridge: DeepArchitect's search-space language for Optuna, Hyperopt and scikit-optimize.
+
+The engine is framework-free: hyperparameters, basic and substitution modules,
+combinators and search spaces that unfold lazily under stable path names.
+"""
+
+from da_bridge._paths import scope
+from da_bridge._version import __version__
+from da_bridge.architecture import Architecture
+from da_bridge.combinators import (
+    mimo_or,
+    siso_nested_repeat,
+    siso_optional,
+    siso_or,
+    siso_permutation,
+    siso_repeat,
+    siso_residual,
+    siso_sequential,
+    siso_split_combine,
+)
+from da_bridge.errors import (
+    AssignmentError,
+    CycleError,
+    DABridgeError,
+    DomainError,
+    MissingExtraError,
+    NameClashError,
+    ReplayError,
+    SpaceError,
+    SubstitutionError,
+    UnspecifiedError,
+)
+from da_bridge.hyperparameters import Bool, Dependent, Discrete, Float, Hyperparameter, Int
+from da_bridge.modules import Input, Output, basic, identity, substitution
+from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding
+
+__all__ = [
+    "Architecture",
+    "AssignmentError",
+    "Bool",
+    "CycleError",
+    "DABridgeError",
+    "Dependent",
+    "Discrete",
+    "DomainError",
+    "Float",
+    "Hyperparameter",
+    "Input",
+    "Int",
+    "MissingExtraError",
+    "NameClashError",
+    "NamedHyperparameter",
+    "Output",
+    "ReplayError",
+    "SearchSpace",
+    "SpaceError",
+    "SubstitutionError",
+    "Unfolding",
+    "UnspecifiedError",
+    "__version__",
+    "basic",
+    "identity",
+    "mimo_or",
+    "scope",
+    "siso_nested_repeat",
+    "siso_optional",
+    "siso_or",
+    "siso_permutation",
+    "siso_repeat",
+    "siso_residual",
+    "siso_sequential",
+    "siso_split_combine",
+    "substitution",
+]

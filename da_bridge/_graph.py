@@ -1,0 +1,236 @@
+"""The state of one search-space instance and the transitions that unfold it.
+
+Cost model (why this is O(n)): every module is registered once, when the
+fragment that holds it goes live; reachability is computed only inside a new
+fragment; a hyperparameter's value reaches its users through a list built at
+registration; a dependent hyperparameter keeps a count of parents without
+values; the frontier of exposed hyperparameters is a stack that only grows
+by what a substitution reveals.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from da_bridge import _paths
+from da_bridge.errors import (
+    AssignmentError,
+    DABridgeError,
+    SpaceError,
+    SubstitutionError,
+)
+from da_bridge.hyperparameters import Dependent, Hyperparameter
+from da_bridge.modules import Fragment, Input, Module, Output
+
+
+class Graph:
+    """Modules, values and frontier of one search-space instance."""
+
+    def __init__(self) -> None:
+        self.namespace = _paths.Namespace()
+        self.modules: list[Module] = []
+        self.values: dict[Hyperparameter, Any] = {}
+        self.assigned: dict[str, Any] = {}  # path -> value, independent only, in order
+        self.paths: dict[Hyperparameter, str] = {}
+        self.users: dict[Hyperparameter, list[Module]] = {}
+        self.dependents: dict[Hyperparameter, list[Dependent]] = {}
+        self.waiting: dict[Dependent, int] = {}
+        self.exposed: set[Hyperparameter] = set()
+        self.stack: list[Hyperparameter] = []
+        self.inputs: dict[str, Input] = {}
+        self.outputs: dict[str, Output] = {}
+        self._fire_queue: deque[Module] = deque()
+        self._revealed: list[Hyperparameter] = []
+
+    # building ----------------------------------------------------------------
+    def add_module(self, module: Module) -> int:
+        self.modules.append(module)
+        return len(self.modules) - 1
+
+    def build(self, build_fn: Callable[[], Fragment]) -> None:
+        with _paths.building(self, self.namespace, ""):
+            fragment = build_fn()
+        self.inputs, self.outputs = check_fragment(fragment, "the build function")
+        self._activate(0, len(self.modules), self.outputs)
+        self._drain()
+
+    def _activate(self, start: int, end: int, outputs: Mapping[str, Output]) -> None:
+        """Register the live modules of a new fragment and expose their choices."""
+        live = _reachable(start, end, outputs.values())
+        frontier: list[Hyperparameter] = []
+        for module in self.modules[start:end]:
+            if module.index in live:
+                self._register(module, frontier)
+            else:
+                module.alive = False
+        self._revealed.extend(frontier)
+
+    def _register(self, module: Module, frontier: list[Hyperparameter]) -> None:
+        for prop, h in module.hyperparameters.items():
+            self._attach(h, f"{module.path}.{prop}", frontier)
+            self.users.setdefault(h, []).append(module)
+            if h not in self.values:
+                module.pending += 1
+        if module.kind == "substitution" and module.pending == 0:
+            self._fire_queue.append(module)
+
+    def _attach(self, h: Hyperparameter, default_path: str, frontier: list) -> None:
+        if h in self.paths:
+            return
+        path = _paths.join(h._scope, h.name) if h.name else default_path
+        self.paths[h] = self.namespace.claim_hyperparameter(path, h)
+        if not isinstance(h, Dependent):
+            self.exposed.add(h)
+            frontier.append(h)
+            return
+        self.waiting[h] = 0
+        for key, parent in h.parents.items():
+            self._attach(parent, f"{path}.{key}", frontier)
+            self.dependents.setdefault(parent, []).append(h)
+            self.waiting[h] += parent not in self.values
+        if self.waiting[h] == 0:
+            self._resolve(h)
+
+    # transitions ---------------------------------------------------------------
+    def next(self) -> Hyperparameter | None:
+        while self.stack and self.stack[-1] in self.values:
+            self.stack.pop()
+        return self.stack[-1] if self.stack else None
+
+    def assign(self, h: Hyperparameter, value: Any) -> None:
+        path = self.paths.get(h)
+        if path is None or h not in self.exposed:
+            raise AssignmentError(f"{h!r} is not a live hyperparameter of this instance")
+        if h in self.values:
+            raise AssignmentError(
+                f"{path!r} already has the value {self.values[h]!r}; values are assigned once")
+        value = h.check(value, path)
+        self.assigned[path] = value
+        self._set(h, value)
+        self._drain()
+
+    def _set(self, h: Hyperparameter, value: Any) -> None:
+        self.values[h] = value
+        for module in self.users.get(h, ()):
+            module.pending -= 1
+            if module.pending == 0 and module.kind == "substitution" and module.alive:
+                self._fire_queue.append(module)
+        for dependent in self.dependents.get(h, ()):
+            self.waiting[dependent] -= 1
+            if self.waiting[dependent] == 0:
+                self._resolve(dependent)
+
+    def _resolve(self, h: Dependent) -> None:
+        args = {key: self.values[parent] for key, parent in h.parents.items()}
+        try:
+            value = h.fn(args)
+        except DABridgeError:
+            raise
+        except Exception as exc:
+            raise SpaceError(
+                f"dependent hyperparameter {self.paths[h]!r} raised "
+                f"{type(exc).__name__}: {exc}") from exc
+        self._set(h, value)
+
+    def _drain(self) -> None:
+        """Fire ready substitutions, then expose what they revealed, in firing order."""
+        while self._fire_queue:
+            module = self._fire_queue.popleft()
+            if module.alive:
+                self._fire(module)
+        self.stack.extend(reversed(self._revealed))
+        self._revealed = []
+
+    def _fire(self, module: Module) -> None:
+        start = len(self.modules)
+        with _paths.building(self, self.namespace, module.path):
+            try:
+                fragment = module.fn(module.values)
+            except DABridgeError:
+                raise
+            except Exception as exc:
+                raise SubstitutionError(
+                    f"substitution {module.path!r} raised {type(exc).__name__}: {exc}") from exc
+        inputs, outputs = check_fragment(fragment, f"substitution {module.path!r}")
+        _check_ports(module, inputs, outputs)
+        module.alive = False
+        self._splice(module, inputs, outputs)
+        self._activate(start, len(self.modules), outputs)
+
+    def _splice(self, module: Module, inputs: dict[str, Input], outputs: dict[str, Output]):
+        """Put the new fragment where `module` was, keeping every connection."""
+        for name, old in module.inputs.items():
+            new, source = inputs[name], old.source
+            if new.source is not None:
+                raise SubstitutionError(
+                    f"substitution {module.path!r} returned input {name!r} that is "
+                    f"already connected to {new.source!r}")
+            if source is not None:
+                source.targets.remove(old)
+                old.source = None
+                new.connect(source)
+            _replace_border(self.inputs, old, new)
+        for name, old in module.outputs.items():
+            new = outputs[name]
+            for target in old.targets:
+                target.source = new
+                new.targets.append(target)
+            old.targets = []
+            _replace_border(self.outputs, old, new)
+
+    # inspection ------------------------------------------------------------------
+    def live_modules(self) -> list[Module]:
+        """The modules reachable from the outputs, in creation order."""
+        live = _reachable(0, len(self.modules), self.outputs.values())
+        return [m for m in self.modules if m.index in live]
+
+
+def check_fragment(fragment: Any, where: str) -> tuple[dict[str, Input], dict[str, Output]]:
+    """Validate an `(inputs, outputs)` pair of dicts of ports."""
+    ok = isinstance(fragment, tuple) and len(fragment) == 2
+    ok = ok and all(isinstance(d, Mapping) for d in fragment)
+    if not ok:
+        raise SpaceError(f"{where} must return an (inputs, outputs) pair of dicts; "
+                         f"got {type(fragment).__name__}")
+    inputs, outputs = dict(fragment[0]), dict(fragment[1])
+    for name, port in inputs.items():
+        if not isinstance(port, Input):
+            raise SpaceError(f"{where} returned inputs[{name!r}] = {port!r}, not an Input")
+    for name, port in outputs.items():
+        if not isinstance(port, Output):
+            raise SpaceError(f"{where} returned outputs[{name!r}] = {port!r}, not an Output")
+    return inputs, outputs
+
+
+def _check_ports(module: Module, inputs: dict, outputs: dict) -> None:
+    pairs = (("inputs", inputs, module.inputs), ("outputs", outputs, module.outputs))
+    for kind, got, want in pairs:
+        if set(got) != set(want):
+            raise SubstitutionError(
+                f"substitution {module.path!r} returned {kind} {sorted(got)}; "
+                f"it declares {sorted(want)}")
+
+
+def _replace_border(border: dict, old: Any, new: Any) -> None:
+    for name, port in border.items():
+        if port is old:
+            border[name] = new
+            return
+
+
+def _reachable(start: int, end: int, outputs: Any) -> set[int]:
+    """Indices of modules in [start, end) that reach `outputs` without leaving the range."""
+    seen: set[int] = set()
+    todo = [o.module for o in outputs if start <= o.module.index < end]
+    while todo:
+        module = todo.pop()
+        if module.index in seen:
+            continue
+        seen.add(module.index)
+        for port in module.inputs.values():
+            src = port.source
+            if src is not None and start <= src.module.index < end and src.module.index not in seen:
+                todo.append(src.module)
+    return seen

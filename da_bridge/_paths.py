@@ -1,0 +1,134 @@
+"""Stable path names for modules and hyperparameters.
+
+Names come from where an object is built, never from global counters: a
+module's path is its scope plus its name (`block_chain/repeat`), a
+hyperparameter's path is the path of the first module that uses it plus the
+property (`block_chain/repeat.n`) unless it was given an explicit name. Two
+modules with the same name in one scope become `conv` and `conv-2`: the
+suffix depends only on the build function, so names are the same in every
+process and for every instance built with the same earlier assignments.
+
+The build context (which instance is being built, in which scope) lives in a
+`ContextVar` that is set only while a build or substitution function runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from contextvars import ContextVar
+from typing import Any
+
+from da_bridge.errors import NameClashError, SpaceError
+
+
+class Namespace:
+    """The names claimed in one search-space instance."""
+
+    def __init__(self) -> None:
+        self.modules: set[str] = set()
+        self._suffixes: dict[str, int] = {}  # base path -> last suffix tried, so claims are O(1)
+        self.hyperparameters: dict[str, Any] = {}
+        self._hyperparameter_counts: dict[str, int] = {}
+
+    def claim_module(self, scope: str, name: str) -> str:
+        """A unique module or scope path for `name` inside `scope`."""
+        base = join(scope, name)
+        path, k = base, self._suffixes.get(base, 1)
+        if k > 1:
+            path = f"{base}-{k}"
+        while path in self.modules:
+            k += 1
+            path = f"{base}-{k}"
+        self._suffixes[base] = k
+        self.modules.add(path)
+        return path
+
+    def claim_hyperparameter(self, path: str, owner: Any) -> str:
+        """Register `owner` under `path`; a second owner of one path is an error."""
+        other = self.hyperparameters.setdefault(path, owner)
+        if other is not owner:
+            raise NameClashError(
+                f"two hyperparameters are named {path!r}: {other!r} and {owner!r}; "
+                "give one of them another name=")
+        return path
+
+    def next_key(self, scope: str) -> tuple[str, int]:
+        """A creation key for a hyperparameter: stable across rebuilds of the same space."""
+        n = self._hyperparameter_counts.get(scope, 0)
+        self._hyperparameter_counts[scope] = n + 1
+        return scope, n
+
+
+class _Context:
+    __slots__ = ("instance", "namespace", "scope")
+
+    def __init__(self, instance: Any, namespace: Namespace, scope: str) -> None:
+        self.instance, self.namespace, self.scope = instance, namespace, scope
+
+
+_CURRENT: ContextVar[_Context | None] = ContextVar("da_bridge_build", default=None)
+
+
+def join(scope: str, name: str) -> str:
+    return f"{scope}/{name}" if scope else name
+
+
+def check_segment(name: Any, what: str) -> None:
+    """Reject names that would break paths."""
+    if not isinstance(name, str) or not name or "/" in name:
+        raise SpaceError(f"{what} must be a non-empty string without '/'; got {name!r}")
+
+
+def current() -> _Context:
+    """The active build context; modules can only be created inside one."""
+    ctx = _CURRENT.get()
+    if ctx is None:
+        raise SpaceError(
+            "modules are created inside a search space: wrap the code in a build "
+            "function and pass it to SearchSpace(build_fn)")
+    return ctx
+
+
+def creation_key(hyperparameter: Any) -> tuple[str, Any]:
+    """The scope a hyperparameter is created in, and its stable identity key."""
+    ctx = _CURRENT.get()
+    if ctx is None:
+        return "", ("", "global", id(hyperparameter))
+    return ctx.scope, ctx.namespace.next_key(ctx.scope)
+
+
+@contextlib.contextmanager
+def building(instance: Any, namespace: Namespace, scope: str) -> Iterator[None]:
+    """Run a build or substitution function for `instance` inside `scope`."""
+    token = _CURRENT.set(_Context(instance, namespace, scope))
+    try:
+        yield
+    finally:
+        _CURRENT.reset(token)
+
+
+@contextlib.contextmanager
+def scope(name: str) -> Iterator[str]:
+    """Put the modules and hyperparameters built in the block under `name`.
+
+    Use it in loops so that paths say where things are
+    (`block_chain/reduction_1/repeat.n`). A repeated name in one scope gets a
+    suffix (`block`, `block-2`).
+
+    Example:
+        >>> from da_bridge import SearchSpace, Discrete, basic
+        >>> def build():
+        ...     with scope("stem"):
+        ...         return basic("conv", lambda v: lambda x: x, {"filters": Discrete([8, 16])})
+        >>> SearchSpace(build).unfold().next().name
+        'stem/conv.filters'
+    """
+    check_segment(name, what="scope name")
+    ctx = current()
+    path = ctx.namespace.claim_module(ctx.scope, name)
+    token = _CURRENT.set(_Context(ctx.instance, ctx.namespace, path))
+    try:
+        yield path
+    finally:
+        _CURRENT.reset(token)

@@ -1,0 +1,71 @@
+"""The `da-bridge` command line: one module per command, each with `register(subparsers)`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from da_bridge._version import __version__
+from da_bridge.errors import DABridgeError
+
+COMMANDS = ("search", "worker", "show", "count", "draw", "report", "export", "predict")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="da-bridge",
+        description="Architecture search with DeepArchitect's language on Optuna, "
+                    "Hyperopt and scikit-optimize.")
+    parser.add_argument("--version", action="version", version=f"da_bridge {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback on errors")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMANDS:
+        try:
+            module = importlib.import_module(f"da_bridge.cli.{name}")
+        except ModuleNotFoundError as exc:
+            if exc.name == f"da_bridge.cli.{name}":
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit code (also the console script)."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    _quiet_frameworks()
+    parser = build_parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and not getattr(args, "accepts_extra", False):
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        return int(args.run(args, extra, parser) or 0)
+    except KeyboardInterrupt:
+        print("da-bridge: interrupted", file=sys.stderr)  # noqa: T201 - CLI output
+        return 130
+    except (DABridgeError, ValueError, TypeError, LookupError, ImportError, OSError) as exc:
+        if args.traceback or os.environ.get("DA_BRIDGE_DEBUG"):
+            raise
+        message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        print(f"da-bridge: error: {message}", file=sys.stderr)  # noqa: T201 - CLI output
+        return 2
+
+
+def _quiet_frameworks() -> None:
+    """Our progress bar and tables replace Optuna's per-trial log lines."""
+    try:
+        import optuna
+    except ImportError:
+        return
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

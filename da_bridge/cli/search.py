@@ -1,0 +1,85 @@
+"""`da-bridge search SPACE`: run a search and report the best architectures."""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import re
+import time
+from typing import Any
+
+from da_bridge.cli import _output
+from da_bridge.cli._spaces import add_task_arguments, make_task, task_names
+from da_bridge.search import SEARCHERS, search
+from da_bridge.store import list_studies
+
+CLI_ATTR = "da_bridge.cli"
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser(
+        "search", add_help=False, help="search a space",
+        description="Search SPACE (built-in: " + ", ".join(task_names()) +
+                    "; or MODULE:NAME) and print the best architectures.")
+    p.add_argument("space", metavar="SPACE")
+    add_search_arguments(p)
+    p.add_argument("-h", "--help", action="store_true",
+                   help="show this help (with SPACE's options)")
+    p.set_defaults(run=run, accepts_extra=True)
+
+
+def add_search_arguments(p: argparse.ArgumentParser) -> None:
+    """The options `search` and `worker` share."""
+    p.add_argument("--objective", metavar="MODULE:FN",
+                   help="objective(arch[, trial]) -> score; built-in tasks have their own")
+    p.add_argument("--searcher", default="optuna", choices=sorted(SEARCHERS),
+                   help="the search algorithm (default: optuna TPE)")
+    p.add_argument("--trials", type=_positive, default=20,
+                   help="finished trials the study should hold (default: 20)")
+    p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
+    p.add_argument("--storage", help="Optuna storage URL or journal path "
+                                     "(default: ./da_runs/<study>.journal)")
+    p.add_argument("--study", help="study name (default: SPACE plus a timestamp)")
+    p.add_argument("--seed", type=int, help="seed: the same seed gives the same architectures")
+    p.add_argument("--direction", choices=("minimize", "maximize"),
+                   help="override the task's direction")
+    p.add_argument("--jobs", type=_positive, default=1, help="parallel threads")
+    p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentParser) -> int:
+    task_parser = argparse.ArgumentParser(prog=f"da-bridge search {args.space}", add_help=False)
+    add_task_arguments(task_parser, args.space)
+    if args.help:
+        parser._subparsers._group_actions[0].choices["search"].print_help()
+        task_parser.print_help()
+        return 0
+    args = argparse.Namespace(**vars(args), **vars(task_parser.parse_args(extra)))
+    task = make_task(args.space, args)
+    study = args.study or _default_study_name(args.space)
+    if args.study and args.storage is None and study in list_studies(None):
+        _output.info(f"resuming study {study!r}")
+    directions = [args.direction] if args.direction else task.directions
+    started = time.perf_counter()
+    result = search(
+        task.space, task.objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
+        directions=directions, storage=args.storage, study_name=study, seed=args.seed,
+        n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner)
+    if CLI_ATTR not in result.study.user_attrs:
+        result.study.set_user_attr(CLI_ATTR, {"space": args.space, "options": extra})
+    _output.summary(result, task.describe, time.perf_counter() - started)
+    for line in (task.report(result) if task.report else []):
+        _output.info(line)
+    return 130 if result.interrupted else 0
+
+
+def _default_study_name(space: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", space.split(":")[-1]).strip("-") or "search"
+    return f"{stem}-{datetime.datetime.now().strftime('%Y%m%d-%H%M%S')}"
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1; got {value}")
+    return value

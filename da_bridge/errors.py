@@ -1,0 +1,57 @@
+"""The errors da_bridge raises on purpose.
+
+Every class derives from `DABridgeError` and from the builtin exception users
+already catch (`ValueError`, `LookupError`, `TypeError`, `ImportError`), as
+scikit-learn's `InvalidParameterError` does.
+"""
+
+from __future__ import annotations
+
+
+class DABridgeError(Exception):
+    """Base of every error da_bridge raises on purpose."""
+
+
+class DomainError(DABridgeError, ValueError):
+    """A value outside a hyperparameter's domain, or an invalid domain.
+
+    Example:
+        >>> str(DomainError("cell/repeat.n", 7, "Int(1, 4)"))
+        "'cell/repeat.n' got 7; allowed: Int(1, 4)"
+    """
+
+    def __init__(self, path: str, value: object, domain: str) -> None:
+        super().__init__(f"{path!r} got {value!r}; allowed: {domain}")
+        self.path, self.value, self.domain = path, value, domain
+
+
+class SpaceError(DABridgeError, ValueError):
+    """A malformed search space: bad ports, cycles, name clashes, bad fragments."""
+
+
+class NameClashError(SpaceError):
+    """Two objects in one search-space instance claim the same path."""
+
+
+class SubstitutionError(SpaceError):
+    """A substitution function raised or returned a fragment with the wrong ports."""
+
+
+class CycleError(SpaceError):
+    """The specified graph has a cycle."""
+
+
+class AssignmentError(DABridgeError, ValueError):
+    """A value was assigned where none can be: twice, or after the end."""
+
+
+class ReplayError(DABridgeError, LookupError):
+    """A values map is missing a live hyperparameter or names one that does not exist."""
+
+
+class UnspecifiedError(DABridgeError, ValueError):
+    """An operation needs a fully specified architecture and got a partial one."""
+
+
+class MissingExtraError(DABridgeError, ImportError):
+    """An optional dependency is not installed; the message says which extra adds it."""

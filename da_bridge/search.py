@@ -1,0 +1,338 @@
+"""One runner for every searcher, recording everything in one results store."""
+
+from __future__ import annotations
+
+import datetime
+import importlib
+import inspect
+import logging
+import math
+import numbers
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from da_bridge._imports import require
+from da_bridge.architecture import Architecture
+from da_bridge.errors import DABridgeError
+from da_bridge.searchers.base import Searcher, check_direction
+from da_bridge.space import SearchSpace
+from da_bridge.store import open_storage
+
+if TYPE_CHECKING:
+    import optuna
+
+logger = logging.getLogger(__name__)
+
+#: Searcher names accepted by `search(searcher=...)` and the CLI, and where they live.
+SEARCHERS = {
+    "optuna": None,
+    "random": "da_bridge.searchers.random:RandomSearcher",
+    "evolution": "da_bridge.searchers.evolution:EvolutionSearcher",
+    "mcts": "da_bridge.searchers.mcts:MCTSSearcher",
+    "hyperopt": "da_bridge.adapters.hyperopt:HyperoptSearcher",
+    "skopt": "da_bridge.adapters.skopt:SkoptSearcher",
+    "smbo": "da_bridge.adapters.smbo:SMBOSearcher",
+}
+
+
+class ObjectiveError(DABridgeError, ValueError):
+    """The objective returned something that is not a usable score."""
+
+
+@dataclass
+class SearchResult:
+    """What a search found; everything is also in the study's storage.
+
+    Attributes:
+        study: The Optuna study holding every trial.
+        space: The search space searched.
+        interrupted: True when Ctrl-C stopped the search early.
+    """
+
+    study: optuna.Study
+    space: SearchSpace
+    interrupted: bool = False
+
+    @property
+    def trials(self) -> list[optuna.trial.FrozenTrial]:
+        return self.study.get_trials(deepcopy=False)
+
+    @property
+    def best_trial(self) -> optuna.trial.FrozenTrial:
+        return self.study.best_trial
+
+    @property
+    def best_score(self) -> float:
+        return self.study.best_value
+
+    @property
+    def best_values(self) -> dict[str, Any]:
+        """The best architecture's values map, in JSON form."""
+        from da_bridge.adapters.optuna import VALUES_ATTR
+
+        return dict(self.best_trial.user_attrs[VALUES_ATTR])
+
+    @property
+    def best_architecture(self) -> Architecture:
+        return self.space.replay(self.best_values)
+
+    @property
+    def best_trials(self) -> list[optuna.trial.FrozenTrial]:
+        """The Pareto front (the single best trial for one objective)."""
+        return self.study.best_trials
+
+    def top(self, k: int = 5) -> list[optuna.trial.FrozenTrial]:
+        """The `k` best finished trials of a single-objective study, best first."""
+        optuna = require("optuna", "optuna")
+        done = [t for t in self.trials if t.state == optuna.trial.TrialState.COMPLETE]
+        reverse = self.study.direction == optuna.study.StudyDirection.MAXIMIZE
+        return sorted(done, key=lambda t: t.value, reverse=reverse)[:k]
+
+
+def search(
+    space: SearchSpace,
+    objective: Callable[..., Any],
+    searcher: str | Searcher = "optuna",
+    *,
+    n_trials: int | None = None,
+    timeout: float | None = None,
+    direction: str | None = None,
+    directions: Sequence[str] | None = None,
+    storage: Any = None,
+    study_name: str | None = None,
+    seed: int | None = None,
+    n_jobs: int = 1,
+    catch: Iterable[type[Exception]] | type[Exception] = (Exception,),
+    callbacks: Iterable[Callable] | None = None,
+    show_progress: bool = False,
+    sampler: Any = None,
+    pruner: Any = None,
+    max_trials: int | None = None,
+) -> SearchResult:
+    """Search `space` for the architecture that optimizes `objective`.
+
+    Args:
+        space: The search space.
+        objective: `objective(arch)` or `objective(arch, trial)`; returns a score
+            (a sequence of scores with `directions`). With the trial it can
+            report intermediate values and raise `optuna.TrialPruned`.
+        searcher: "optuna" (TPE, multivariate and grouped), "random",
+            "hyperopt", "skopt", "evolution", "mcts", "smbo", or any `Searcher`.
+        n_trials: Trials to run in this call (None: until `timeout` or `max_trials`).
+        timeout: Seconds after which no new trial starts.
+        direction: "minimize" (default) or "maximize".
+        directions: One direction per objective, for multi-objective search.
+        storage: None for the embedded store `./da_runs/<study_name>.journal`,
+            ":memory:", an Optuna storage URL (sqlite, PostgreSQL), a journal
+            path, or an Optuna storage object.
+        study_name: A new name starts a study; an existing one resumes it.
+        seed: Seeds the searcher: the same seed gives the same architectures.
+        n_jobs: Parallel threads.
+        catch: Exceptions from the objective that fail the trial and go on;
+            `()` stops the search at the first error (the trial is still recorded).
+        callbacks: Optuna callbacks `fn(study, frozen_trial)` after each trial.
+        show_progress: Show a progress bar with the best score so far.
+        sampler: An Optuna sampler to use instead of the default (searcher "optuna").
+        pruner: An Optuna pruner (e.g. `optuna.pruners.MedianPruner()`).
+        max_trials: Stop once the study has this many finished trials (resume to a target).
+
+    Returns:
+        The `SearchResult`; Ctrl-C returns what was done so far (`interrupted=True`).
+
+    Example:
+        >>> from da_bridge.spaces.examples import poster_space
+        >>> def objective(arch):
+        ...     return sum(v for k, v in arch.values.items() if k.endswith("filters"))
+        >>> result = search(poster_space(), objective, n_trials=5, seed=0, storage=":memory:")
+        >>> len(result.trials)
+        5
+    """
+    optuna = require("optuna", "optuna")
+    directions = _directions(direction, directions)
+    runner = _Runner(space, objective, searcher, directions, seed, sampler)
+    study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed)
+    runner.attach(study)
+    callbacks = list(callbacks or [])
+    if max_trials is not None:
+        states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
+        callbacks.append(optuna.study.MaxTrialsCallback(max_trials, states=states))
+        n_trials = _remaining(study, max_trials, states, n_trials)
+    result = SearchResult(study, space)
+    if n_trials == 0:
+        return result
+    try:
+        study.optimize(runner, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, catch=catch,
+                       callbacks=callbacks, show_progress_bar=show_progress)
+    except KeyboardInterrupt:
+        logger.warning("search interrupted; %d trials are in study %r",
+                       len(study.trials), study.study_name)
+        result.interrupted = True
+    return result
+
+
+def make_searcher(name: str, space: SearchSpace, *, seed: int | None = None,
+                  direction: str = "minimize") -> Searcher:
+    """The searcher registered under `name` (see `SEARCHERS`)."""
+    target = SEARCHERS.get(name) if isinstance(name, str) else None
+    if target is None:
+        raise ValueError(f"unknown searcher {name!r}; choose one of {sorted(SEARCHERS)} "
+                         "or pass a Searcher object")
+    module, cls = target.split(":")
+    try:
+        factory = getattr(importlib.import_module(module), cls)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("da_bridge"):
+            raise ValueError(f"searcher {name!r} is not available in this version") from exc
+        raise
+    return factory(space, seed=seed, direction=direction)
+
+
+class _Runner:
+    """The Optuna objective that asks the searcher, evaluates, and tells."""
+
+    def __init__(self, space, objective, searcher, directions, seed, sampler) -> None:
+        if not isinstance(space, SearchSpace):
+            raise TypeError(f"search needs a SearchSpace; got {space!r}")
+        if not callable(objective):
+            raise TypeError(f"objective must be callable; got {objective!r}")
+        self.space, self.objective, self.directions = space, objective, directions
+        self.pass_trial = _takes_trial(objective)
+        self.searcher = self._foreign(searcher, seed)
+        self.sampler = sampler if self.searcher is None else None
+        self.seed, self._lock, self._told = seed, threading.Lock(), set()
+
+    def _foreign(self, searcher: Any, seed: int | None) -> Searcher | None:
+        from da_bridge.adapters.optuna import OptunaSearcher
+
+        if searcher == "optuna" or isinstance(searcher, OptunaSearcher):
+            return None
+        if len(self.directions) > 1:
+            raise ValueError("multi-objective search needs searcher='optuna'")
+        if isinstance(searcher, str):
+            return make_searcher(searcher, self.space, seed=seed, direction=self.directions[0])
+        if not (hasattr(searcher, "ask") and hasattr(searcher, "tell")):
+            raise TypeError(f"searcher must be a name or have ask/tell; got {searcher!r}")
+        searcher.direction = self.directions[0]
+        return searcher
+
+    def make_sampler(self, optuna: Any, n_jobs: int = 1) -> Any:
+        from da_bridge.adapters.optuna import default_sampler, proposal_sampler
+
+        if self.searcher is not None:
+            return proposal_sampler()
+        return self.sampler or default_sampler(self.seed, n_jobs=n_jobs)
+
+    def attach(self, study: optuna.Study) -> None:
+        self.study = study
+
+    def __call__(self, trial: optuna.Trial) -> Any:
+        from da_bridge.adapters.optuna import suggest_architecture
+
+        if self.searcher is None:
+            return self._evaluate(suggest_architecture(trial, self.space), trial)
+        proposal = self._ask(trial)
+        try:
+            score = self._evaluate(proposal.architecture, trial)
+        except BaseException:
+            self._tell(proposal, None, trial.number)
+            raise
+        self._tell(proposal, score, trial.number)
+        return score
+
+    def _ask(self, trial: optuna.Trial) -> Any:
+        from da_bridge.adapters.optuna import optuna_params, suggest_architecture
+
+        with self._lock:
+            self._sync()
+            proposal = self.searcher.ask()
+        sampler = self.study.sampler
+        sampler.bind(trial.number, optuna_params(self.space, proposal.values))
+        try:
+            suggest_architecture(trial, self.space)
+        finally:
+            sampler.release(trial.number)
+        proposal.trial = trial
+        return proposal
+
+    def _tell(self, proposal: Any, score: Any, number: int) -> None:
+        with self._lock:
+            self._told.add(number)
+            self.searcher.tell(proposal, score)
+
+    def _sync(self) -> None:
+        """Tell the searcher about finished trials it has not seen (resume, other workers)."""
+        from da_bridge.adapters.optuna import VALUES_ATTR
+
+        optuna = require("optuna", "optuna")
+        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
+                    optuna.trial.TrialState.PRUNED)
+        history = []
+        for t in self.study.get_trials(deepcopy=False, states=finished):
+            if t.number in self._told or VALUES_ATTR not in t.user_attrs:
+                continue
+            self._told.add(t.number)
+            score = t.value if t.state == optuna.trial.TrialState.COMPLETE else None
+            history.append((t.user_attrs[VALUES_ATTR], score))
+        if history:
+            self.searcher.restore(history)
+
+    def _evaluate(self, arch: Architecture, trial: optuna.Trial) -> Any:
+        score = self.objective(arch, trial) if self.pass_trial else self.objective(arch)
+        return _check_score(score, len(self.directions), trial.number)
+
+
+def _create_study(optuna, storage, study_name, runner, directions, pruner, seed):
+    name = study_name or "search-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    opened = open_storage(storage, name)
+    study = optuna.create_study(storage=opened, study_name=name, directions=directions,
+                                sampler=runner.make_sampler(optuna), pruner=pruner,
+                                load_if_exists=True)
+    stored = [d.name.lower() for d in study.directions]
+    if stored != directions:
+        raise ValueError(f"study {name!r} already exists with directions {stored}; "
+                         f"this search asked for {directions}")
+    if "da_bridge.space" not in study.user_attrs:
+        study.set_user_attr("da_bridge.space", repr(runner.space))
+    return study
+
+
+def _remaining(study, max_trials: int, states, n_trials: int | None) -> int:
+    done = len(study.get_trials(deepcopy=False, states=states))
+    left = max(0, max_trials - done)
+    return left if n_trials is None else min(left, n_trials)
+
+
+def _directions(direction: str | None, directions: Sequence[str] | None) -> list[str]:
+    if direction is not None and directions is not None:
+        raise ValueError("give direction or directions, not both")
+    if directions is None:
+        return [check_direction(direction or "minimize")]
+    if isinstance(directions, str) or not directions:
+        raise ValueError(f"directions must be a non-empty list; got {directions!r}")
+    return [check_direction(d) for d in directions]
+
+
+def _takes_trial(objective: Callable) -> bool:
+    try:
+        params = inspect.signature(objective).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+
+
+def _check_score(score: Any, n_objectives: int, number: int) -> Any:
+    scores = [score] if n_objectives == 1 else score
+    if n_objectives > 1 and (isinstance(score, (str, bytes)) or not isinstance(score, Sequence)):
+        raise ObjectiveError(f"trial {number}: the objective returned {score!r}; "
+                             f"expected {n_objectives} scores")
+    if len(scores) != n_objectives:
+        raise ObjectiveError(f"trial {number}: the objective returned {len(scores)} scores; "
+                             f"expected {n_objectives}")
+    for s in scores:
+        if isinstance(s, bool) or not isinstance(s, numbers.Real) or not math.isfinite(s):
+            raise ObjectiveError(f"trial {number}: the objective returned {s!r}; "
+                                 "expected a finite number")
+    return float(score) if n_objectives == 1 else [float(s) for s in scores]

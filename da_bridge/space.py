@@ -1,0 +1,192 @@
+"""Search spaces: build functions that unfold lazily, one choice at a time."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from da_bridge._graph import Graph
+from da_bridge._rng import Seed, as_random
+from da_bridge.architecture import Architecture
+from da_bridge.errors import AssignmentError, ReplayError, SpaceError
+from da_bridge.hyperparameters import Hyperparameter
+from da_bridge.modules import Fragment, Module
+
+
+class NamedHyperparameter:
+    """A live, unassigned hyperparameter of an instance, with its path name.
+
+    It reads like the hyperparameter it wraps: `.values` for `Discrete`,
+    `.low`, `.high`, `.step`, `.log` for `Int` and `Float`.
+    """
+
+    __slots__ = ("name", "hyperparameter")
+
+    def __init__(self, name: str, hyperparameter: Hyperparameter) -> None:
+        self.name, self.hyperparameter = name, hyperparameter
+
+    def __getattr__(self, attribute: str) -> Any:
+        return getattr(self.hyperparameter, attribute)
+
+    def __repr__(self) -> str:
+        return f"<{self.name}: {self.hyperparameter!r}>"
+
+
+class Unfolding:
+    """One instance of a search space on its way to a full architecture.
+
+    Example:
+        >>> from da_bridge.spaces.examples import poster_space
+        >>> u = poster_space().unfold()
+        >>> u.next().name
+        'conv.filters'
+        >>> u.assign(64)
+        >>> u.next().name
+        'optional.include'
+    """
+
+    def __init__(self, graph: Graph) -> None:
+        self._graph = graph
+
+    def next(self) -> NamedHyperparameter | None:
+        """The next live, unassigned independent hyperparameter, or None when done.
+
+        Order: depth first, in creation order: the hyperparameters of a fragment
+        in the order its modules were created, and what an assignment reveals
+        right after the assignment that revealed it.
+        """
+        h = self._graph.next()
+        return None if h is None else NamedHyperparameter(self._graph.paths[h], h)
+
+    def assign(self, value: Any) -> None:
+        """Give the hyperparameter `next()` returns a value; may reveal new ones."""
+        h = self._graph.next()
+        if h is None:
+            raise AssignmentError("the instance is fully specified; there is nothing to assign")
+        self._graph.assign(h, value)
+
+    def assign_path(self, path: str, value: Any) -> None:
+        """Assign any live, unassigned hyperparameter by path, not only `next()`."""
+        h = self._graph.namespace.hyperparameters.get(path)
+        if h is None:
+            raise ReplayError(f"{path!r} is not a hyperparameter of this instance")
+        self._graph.assign(h, value)
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """`{path: value}` assigned so far, in order."""
+        return dict(self._graph.assigned)
+
+    def pending(self) -> list[NamedHyperparameter]:
+        """Every live unassigned hyperparameter, `next()` first."""
+        graph, seen, out = self._graph, set(), []
+        for h in reversed(graph.stack):
+            if h not in graph.values and h not in seen:
+                seen.add(h)
+                out.append(NamedHyperparameter(graph.paths[h], h))
+        return out
+
+    def is_specified(self) -> bool:
+        return self._graph.next() is None
+
+    def modules(self) -> list[Module]:
+        """The live modules, basic and not yet substituted, in creation order."""
+        return self._graph.live_modules()
+
+    def path_of(self, hyperparameter: Hyperparameter) -> str | None:
+        """The path of a hyperparameter in this instance (None if not live)."""
+        return self._graph.paths.get(hyperparameter)
+
+    def value_of(self, hyperparameter: Hyperparameter) -> Any:
+        """The value of a hyperparameter, dependent ones included; KeyError if none yet."""
+        return self._graph.values[hyperparameter]
+
+    def architecture(self) -> Architecture:
+        """The fully specified architecture; `UnspecifiedError` before that."""
+        return Architecture(self._graph)
+
+
+class SearchSpace:
+    """A search space: a function that builds a fresh fragment, unfolded on demand.
+
+    Args:
+        build_fn: Returns an `(inputs, outputs)` fragment; called once per instance,
+            so every instance has its own modules and values.
+
+    Example:
+        >>> from da_bridge import Discrete, siso_optional, siso_sequential, basic
+        >>> def dense(units):
+        ...     return basic("dense", lambda v: lambda x: {"out": x["in"]}, {"units": units})
+        >>> space = SearchSpace(lambda: siso_sequential([
+        ...     dense(Discrete([8, 16])),
+        ...     siso_optional(lambda: dense(Discrete([4, 8])), Discrete([False, True]))]))
+        >>> space.count()
+        6
+        >>> space.replay({"dense.units": 8, "optional.include": True,
+        ...               "optional/dense.units": 4}).values["optional/dense.units"]
+        4
+    """
+
+    def __init__(self, build_fn: Callable[[], Fragment]) -> None:
+        if not callable(build_fn):
+            raise SpaceError(f"SearchSpace needs a build function; got {build_fn!r}")
+        self.build_fn = build_fn
+
+    def __repr__(self) -> str:
+        return f"SearchSpace({getattr(self.build_fn, '__qualname__', self.build_fn)!r})"
+
+    def unfold(self, partial: Mapping[str, Any] | None = None) -> Unfolding:
+        """A fresh instance; with `partial`, its values are assigned while they match `next()`."""
+        graph = Graph()
+        graph.build(self.build_fn)
+        u = Unfolding(graph)
+        if partial:
+            while (h := u.next()) is not None and h.name in partial:
+                u.assign(h.decode(partial[h.name], h.name))
+        return u
+
+    def replay(self, values: Mapping[str, Any], *, strict: bool = True) -> Architecture:
+        """Rebuild the architecture a values map (plain or JSON form) identifies.
+
+        Args:
+            values: `{path: value}`.
+            strict: Raise on names that are not live in the result; with False they
+                are ignored (a flat map that also holds inactive choices).
+
+        Raises:
+            ReplayError: a live hyperparameter is missing, or (strict) a name is unknown.
+            DomainError: a value is outside its hyperparameter's domain.
+        """
+        if not isinstance(values, Mapping):
+            raise ReplayError(
+                f"replay needs a {{path: value}} mapping; got {type(values).__name__}")
+        u = self.unfold()
+        while (h := u.next()) is not None:
+            if h.name not in values:
+                raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}")
+            u.assign(h.decode(values[h.name], h.name))
+        unknown = sorted(set(values) - set(u.values))
+        if strict and unknown:
+            raise ReplayError(f"{unknown[:5]} are not live hyperparameters of this architecture "
+                              f"(live: {list(u.values)[:8]})")
+        return u.architecture()
+
+    def sample(self, rng: Seed | None = None) -> Architecture:
+        """A random architecture: every exposed hyperparameter drawn uniformly."""
+        rng = as_random(rng)
+        u = self.unfold()
+        while (h := u.next()) is not None:
+            u.assign(h.sample(rng))
+        return u.architecture()
+
+    def count(self) -> int | float:
+        """The exact number of distinct architectures; `math.inf` if continuous.
+
+        Independent parts are counted apart and multiplied; parts that share
+        hyperparameters are enumerated together.
+        """
+        from da_bridge._count import count_space
+
+        n = count_space(self)
+        return n if n != math.inf else math.inf

