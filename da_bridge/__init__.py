@@ -32,6 +32,7 @@ from da_bridge.errors import (
 )
 from da_bridge.hyperparameters import Bool, Dependent, Discrete, Float, Hyperparameter, Int
 from da_bridge.modules import Input, Output, basic, identity, substitution
+from da_bridge.runner import SearchResult, search
 from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding
 
 __all__ = [
@@ -52,6 +53,7 @@ __all__ = [
     "NamedHyperparameter",
     "Output",
     "ReplayError",
+    "SearchResult",
     "SearchSpace",
     "SpaceError",
     "SubstitutionError",
@@ -62,6 +64,7 @@ __all__ = [
     "identity",
     "mimo_or",
     "scope",
+    "search",
     "siso_nested_repeat",
     "siso_optional",
     "siso_or",

@@ -10,7 +10,7 @@ from typing import Any
 
 from da_bridge.cli import _output
 from da_bridge.cli._spaces import add_task_arguments, make_task, task_names
-from da_bridge.search import SEARCHERS, search
+from da_bridge.runner import SEARCHERS, search
 from da_bridge.store import list_studies
 
 CLI_ATTR = "da_bridge.cli"

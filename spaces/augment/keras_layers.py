@@ -8,12 +8,14 @@ transform, in both implementations: ``ops.sample_params`` / ``AugmentLayer.sampl
 draw the per-image numbers (``sign`` +-1 for geometric ops, brightness and contrast,
 a standard-normal ``noise`` field for gaussian_noise, a ``center`` for cutout) and
 ``ops.apply_transform`` / ``AugmentLayer.apply_transform`` apply the op given them.
-Given the *same draws*, the two transforms agree: exactly for flip, solarize,
-posterize, equalize, autocontrast, cutout, brightness and gaussian_noise up to float32
-rounding, and within 1 intensity level (uint8) or 1e-3 of the value range (floats)
-for the geometric ops (scipy interpolates in float64, TensorFlow in float32, with the
-same affine matrix, bilinear interpolation and constant fill) and contrast (the mean
-luminance is summed in a different order). The draws themselves come from different
+Given the *same draws*, the two transforms agree: bit for bit for identity, flip,
+solarize, posterize, equalize and cutout (integer levels and selections); and within
+1 intensity level for uint8 images or 1e-3 of the value range for float images for
+the others. brightness, autocontrast and gaussian_noise run the same float32
+operations in the same order (identical in practice); the geometric ops use the same
+affine matrix, bilinear interpolation and constant fill but scipy computes in float64
+and TensorFlow in float32; contrast sums the mean luminance in a different order.
+The draws themselves come from different
 generators (numpy's ``Generator`` vs Keras' ``SeedGenerator``): the same integer seed
 does *not* give the same signs or noise in both, only the same distribution.
 

@@ -9,12 +9,13 @@ Conventions shared by all ops (and mirrored by ``keras_layers``):
   is inferred from the dtype: ``uint8`` -> ``(0, 255)``, floating dtypes -> ``(0, 1)``;
   any other dtype needs an explicit range (sklearn digits, float in [0, 16], need
   ``value_range=(0, 16)``). Images are mapped to [0, 1] in float32, transformed,
-  clipped, mapped back and cast to the input dtype (integers are rounded half to even).
+  clipped, mapped back and cast to the input dtype (integers are rounded half to even);
+  input pixels outside the range are clipped to it. float64 images are computed in
+  float32 too. equalize and posterize work on 256 levels of the range.
 * **Magnitude.** A float in [0, 1] (AutoAugment's levels 0..10 divided by 10), mapped
   to each op's own range (see ``OPS[name].magnitude_range``). Ops without a magnitude
-  (flip, equalize, autocontrast, identity) ignore it. Every op with a magnitude except
-  posterize-on-floats is the identity at magnitude 0 (posterize keeps 8 bits there,
-  which is the identity for all dtypes too).
+  (flip, equalize, autocontrast, identity) ignore it. Every op with a magnitude is the
+  identity at magnitude 0 (up to float32 rounding for float images).
 * **Randomness.** Geometric ops, brightness and contrast pick a random sign per image
   (as AutoAugment does); gaussian_noise draws a noise field and cutout a centre per
   image. The draws come from ``np.random.default_rng(rng)`` (an int seed or a
