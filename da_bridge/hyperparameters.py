@@ -74,7 +74,8 @@ class Discrete(Hyperparameter):
         self.values = tuple(values)
         if not self.values:
             raise DomainError("Discrete", [], "a non-empty list of values")
-        if _has_duplicates(self.values):
+        self._plain = all(isinstance(v, _JSON_SCALARS) for v in self.values)
+        if _has_duplicates(self.values, self._plain):
             raise DomainError("Discrete", list(self.values), "values without duplicates")
         super().__init__(name)
 
@@ -105,7 +106,7 @@ class Discrete(Hyperparameter):
 
     def is_plain(self) -> bool:
         """True when every candidate is a JSON scalar (str, int, float, bool, None)."""
-        return all(isinstance(v, _JSON_SCALARS) for v in self.values)
+        return self._plain
 
     def encode(self, value: Any) -> Any:
         if isinstance(value, _JSON_SCALARS) and self.is_plain():
@@ -288,18 +289,10 @@ def _same_value(a: Any, b: Any) -> bool:
         return False
 
 
-def _has_duplicates(values: Sequence[Any]) -> bool:
-    return any(_same_value(a, b) for i, a in enumerate(values) for b in values[i + 1:]) \
-        if len(values) <= 64 else len({(type(v), v) for v in values if _hashable(v)}) < sum(
-            1 for v in values if _hashable(v))
-
-
-def _hashable(value: Any) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
+def _has_duplicates(values: Sequence[Any], plain: bool) -> bool:
+    if plain:  # JSON scalars hash like they compare; keep booleans apart from 0 and 1
+        return len({(isinstance(v, bool), v) for v in values}) < len(values)
+    return any(_same_value(a, b) for i, a in enumerate(values) for b in values[i + 1:])
 
 
 def _short_repr(value: Any) -> str:

@@ -169,7 +169,9 @@ def _split_properties(path: str, properties: Mapping[str, Any]) -> tuple[dict, d
     return tunable, fixed
 
 
-def _port_names(path: str, names: Sequence[str], kind: str) -> list[str]:
+def _port_names(path: str, names: Sequence[str], kind: str) -> Sequence[str]:
+    if names == ("in",) or names == ("out",):  # the common single port, checked once here
+        return names
     names = [names] if isinstance(names, str) else list(names)
     if len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
         raise SpaceError(f"module {path!r}: {kind} names must be distinct strings; got {names!r}")

@@ -40,6 +40,8 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--storage", help="Optuna storage URL or journal path "
                                      "(default: ./da_runs/<study>.journal)")
     p.add_argument("--study", help="study name (default: SPACE plus a timestamp)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the existing study --study until it holds --trials trials")
     p.add_argument("--seed", type=int, help="seed: the same seed gives the same architectures")
     p.add_argument("--direction", choices=("minimize", "maximize"),
                    help="override the task's direction")
@@ -57,8 +59,7 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     args = argparse.Namespace(**vars(args), **vars(task_parser.parse_args(extra)))
     task = make_task(args.space, args)
     study = args.study or _default_study_name(args.space)
-    if args.study and args.storage is None and study in list_studies(None):
-        _output.info(f"resuming study {study!r}")
+    _check_resume(study, args.storage, args.resume)
     directions = [args.direction] if args.direction else task.directions
     started = time.perf_counter()
     result = search(
@@ -71,6 +72,17 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     for line in (task.report(result) if task.report else []):
         _output.info(line)
     return 130 if result.interrupted else 0
+
+
+def _check_resume(study: str, storage: str | None, resume: bool) -> None:
+    exists = study in list_studies(storage)
+    if exists and not resume:
+        raise ValueError(f"study {study!r} already exists; pass --resume to continue it "
+                         "or choose another --study")
+    if resume and not exists:
+        raise ValueError(f"--resume: there is no study {study!r} (known: {list_studies(storage)})")
+    if resume:
+        _output.info(f"resuming study {study!r}")
 
 
 def _default_study_name(space: str) -> str:

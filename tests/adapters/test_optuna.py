@@ -1,0 +1,168 @@
+"""The Optuna adapter on real studies."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import optuna
+import pytest
+
+from da_bridge import Bool, Discrete, Float, Int, SearchSpace, basic, siso_optional, siso_or
+from da_bridge.adapters.optuna import (
+    ARCHITECTURE_ATTR,
+    VALUES_ATTR,
+    OptunaSearcher,
+    default_sampler,
+    replay_trial,
+    suggest_architecture,
+)
+from da_bridge.spaces.examples import poster_space
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+
+def layer(name, **hyperparameters):
+    return basic(name, lambda v: lambda x: {"out": x["in"]}, hyperparameters)
+
+
+def small_space() -> SearchSpace:
+    """6 architectures: a width, or an optional block with its own choice."""
+    return SearchSpace(lambda: siso_or({
+        "a": lambda: layer("dense", units=Discrete([8, 16])),
+        "b": lambda: siso_optional(lambda: layer("conv", kernel=Discrete([1, 3, 5])), Bool()),
+    }, Discrete(["a", "b"]), name="model"))
+
+
+def mixed_space() -> SearchSpace:
+    """Int and Float (log) hyperparameters under an optional branch, and objects."""
+    def build():
+        return siso_optional(lambda: layer(
+            "svm", C=Float(1e-3, 1e3, log=True), degree=Int(1, 5), gamma=Int(16, 256, log=True),
+            kernel=Discrete([math.sin, math.cos])), Bool())
+    return SearchSpace(build)
+
+
+def test_every_exposed_hyperparameter_is_one_suggest_call_under_its_path():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=1))
+    for _ in range(20):
+        trial = study.ask()
+        arch = suggest_architecture(trial, poster_space())
+        assert list(trial.params) == list(arch.values)
+        assert trial.params == arch.values
+        study.tell(trial, 0.0)
+
+
+def test_log_step_and_objects_carry_over_to_distributions():
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    study.enqueue_trial({"optional.include": True})
+    trial = study.ask()
+    arch = suggest_architecture(trial, mixed_space())
+    dists = trial.distributions
+    assert dists["optional/svm.C"] == optuna.distributions.FloatDistribution(1e-3, 1e3, log=True)
+    assert dists["optional/svm.gamma"].log and dists["optional/svm.degree"].step == 1
+    # non-scalar choices are suggested by index and decoded to the object
+    assert trial.params["optional/svm.kernel"] in (0, 1)
+    assert arch.values["optional/svm.kernel"] in (math.sin, math.cos)
+    json.dumps(trial.user_attrs[ARCHITECTURE_ATTR])
+
+
+def test_trials_replay_from_the_storage_alone(tmp_path):
+    storage = f"sqlite:///{tmp_path / 'runs.db'}"
+    study = optuna.create_study(storage=storage, study_name="s", direction="maximize",
+                                sampler=default_sampler(seed=0))
+    space = mixed_space()
+
+    def objective(trial):
+        arch = suggest_architecture(trial, space)
+        return arch.values.get("optional/svm.C", 0.0)
+
+    study.optimize(objective, n_trials=15)
+    loaded = optuna.load_study(study_name="s", storage=storage)
+    best = loaded.best_trial
+    arch = replay_trial(mixed_space(), best)
+    assert arch.to_json() == best.user_attrs[ARCHITECTURE_ATTR]
+    assert arch.json_values() == best.user_attrs[VALUES_ATTR]
+
+
+def test_brute_force_visits_every_architecture_exactly_once():
+    space = small_space()
+    study = optuna.create_study(sampler=optuna.samplers.BruteForceSampler(seed=0))
+    seen = []
+
+    def objective(trial):
+        seen.append(json.dumps(suggest_architecture(trial, space).json_values(), sort_keys=True))
+        return 0.0
+
+    study.optimize(objective, n_trials=100)
+    assert len(seen) == len(set(seen)) == space.count() == 6
+
+
+def test_pruning_with_median_pruner():
+    space = poster_space()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0),
+                                pruner=optuna.pruners.MedianPruner(n_startup_trials=3,
+                                                                   n_warmup_steps=0))
+
+    def objective(trial):
+        arch = suggest_architecture(trial, space)
+        score = sum(v for k, v in arch.values.items() if k.endswith("filters"))
+        for step in range(5):
+            trial.report(score * (step + 1), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return score
+
+    study.optimize(objective, n_trials=30)
+    states = {t.state for t in study.trials}
+    assert optuna.trial.TrialState.PRUNED in states
+    assert optuna.trial.TrialState.COMPLETE in states
+
+
+def test_multi_objective_pareto_front():
+    space = poster_space()
+    study = optuna.create_study(directions=["maximize", "minimize"],
+                                sampler=optuna.samplers.NSGAIISampler(seed=0))
+
+    def objective(trial):
+        arch = suggest_architecture(trial, space)
+        width = sum(v for k, v in arch.values.items() if k.endswith("filters"))
+        return width, len(arch.modules)
+
+    study.optimize(objective, n_trials=40)
+    front = study.best_trials
+    assert front
+    for t in front:  # nobody on the front is dominated by another finished trial
+        assert not any(o.values[0] >= t.values[0] and o.values[1] <= t.values[1]
+                       and o.values != t.values for o in study.trials)
+
+
+def test_optuna_searcher_ask_tell_records_in_its_study():
+    searcher = OptunaSearcher(poster_space(), seed=3, direction="maximize")
+    for _ in range(12):
+        proposal = searcher.ask()
+        searcher.tell(proposal, float(proposal.values["conv.filters"]))
+    assert len(searcher.study.trials) == 12
+    assert searcher.study.best_value == 128.0
+    failed = searcher.ask()
+    searcher.tell(failed, None)
+    assert searcher.study.trials[-1].state == optuna.trial.TrialState.FAIL
+
+
+def test_same_seed_same_architectures():
+    def run(seed):
+        searcher = OptunaSearcher(poster_space(), seed=seed)
+        out = []
+        for _ in range(15):
+            p = searcher.ask()
+            searcher.tell(p, float(len(p.values)))
+            out.append(p.values)
+        return out
+
+    assert run(7) == run(7)
+    assert run(7) != run(8)
+
+
+def test_unknown_direction_is_refused():
+    with pytest.raises(ValueError, match="direction"):
+        OptunaSearcher(poster_space(), direction="up")

@@ -1,0 +1,183 @@
+"""`da_bridge.search`: one runner, one results store, every failure recorded."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+import textwrap
+
+import optuna
+import pytest
+
+from da_bridge import search
+from da_bridge.adapters.optuna import VALUES_ATTR, replay_trial
+from da_bridge.runner import ObjectiveError
+from da_bridge.spaces.examples import poster_space
+from da_bridge.store import load_study
+
+COMPLETE, FAIL, PRUNED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
+                          optuna.trial.TrialState.PRUNED)
+
+
+def width(arch) -> float:
+    return float(sum(v for k, v in arch.values.items() if k.endswith("filters")))
+
+
+@pytest.fixture(autouse=True)
+def runs_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv("DA_BRIDGE_RUNS", str(tmp_path / "runs"))
+    return tmp_path / "runs"
+
+
+def test_default_store_is_a_journal_file_that_resumes_after_the_process_exits(runs_dir):
+    script = textwrap.dedent("""
+        from da_bridge import search
+        from da_bridge.spaces.examples import poster_space
+        def width(arch):
+            return float(sum(v for k, v in arch.values.items() if k.endswith("filters")))
+        search(poster_space(), width, n_trials=6, study_name="resumable", seed=0,
+               direction="maximize")
+    """)
+    subprocess.run([sys.executable, "-c", script], check=True, capture_output=True,
+                   env={**__import__("os").environ, "DA_BRIDGE_RUNS": str(runs_dir)})
+    assert (runs_dir / "resumable.journal").exists()
+    result = search(poster_space(), width, study_name="resumable", max_trials=10,
+                    direction="maximize")
+    assert len(result.trials) == 10
+    assert [t.number for t in result.trials] == list(range(10))
+    best = load_study("resumable").best_trial
+    assert width(replay_trial(poster_space(), best)) == best.value
+
+
+def test_best_architecture_is_replayed_from_the_values_map():
+    result = search(poster_space(), width, n_trials=12, seed=1, direction="maximize",
+                    storage=":memory:")
+    assert width(result.best_architecture) == result.best_score
+    assert result.best_values == result.best_trial.user_attrs[VALUES_ATTR]
+    assert [t.value for t in result.top(3)] == sorted((t.value for t in result.trials),
+                                                      reverse=True)[:3]
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, "high", None, True])
+def test_unusable_scores_fail_the_trial_and_the_search_goes_on(bad):
+    calls = []
+
+    def objective(arch):
+        calls.append(1)
+        return bad if len(calls) == 2 else width(arch)
+
+    result = search(poster_space(), objective, n_trials=4, storage=":memory:")
+    states = [t.state for t in result.trials]
+    assert states == [COMPLETE, FAIL, COMPLETE, COMPLETE]
+    assert VALUES_ATTR in result.trials[1].user_attrs  # the failed architecture is kept
+
+
+def test_raising_objective_is_recorded_and_catch_empty_stops():
+    def boom(arch):
+        raise RuntimeError("out of memory")
+
+    result = search(poster_space(), boom, n_trials=3, storage=":memory:")
+    assert [t.state for t in result.trials] == [FAIL] * 3
+    storage = optuna.storages.InMemoryStorage()
+    with pytest.raises(RuntimeError, match="out of memory"):
+        search(poster_space(), boom, n_trials=3, storage=storage, study_name="s", catch=())
+    assert [t.state for t in optuna.load_study(study_name="s", storage=storage).trials] == [FAIL]
+
+
+def test_wrong_number_of_objectives_fails_the_trial():
+    result = search(poster_space(), lambda arch: (1.0,), n_trials=2, storage=":memory:",
+                    directions=["maximize", "minimize"])
+    assert [t.state for t in result.trials] == [FAIL, FAIL]
+    with pytest.raises(ObjectiveError, match="expected 2 scores"):
+        search(poster_space(), lambda arch: 1.0, n_trials=1, storage=":memory:",
+               directions=["maximize", "minimize"], catch=())
+
+
+def test_keyboard_interrupt_stops_cleanly_with_everything_recorded():
+    calls = []
+
+    def objective(arch):
+        calls.append(1)
+        if len(calls) == 4:
+            raise KeyboardInterrupt
+        return width(arch)
+
+    result = search(poster_space(), objective, n_trials=10, study_name="ctrl-c")
+    assert result.interrupted
+    assert [t.state for t in result.trials] == [COMPLETE] * 3 + [FAIL]
+    assert len(load_study("ctrl-c").trials) == 4
+
+
+@pytest.mark.parametrize("searcher", ["optuna", "random"])
+def test_same_seed_same_architectures(searcher):
+    def run(seed):
+        result = search(poster_space(), width, searcher, n_trials=15, seed=seed,
+                        storage=":memory:")
+        return [t.user_attrs[VALUES_ATTR] for t in result.trials]
+
+    assert run(3) == run(3)
+    assert run(3) != run(4)
+
+
+def test_objective_gets_the_trial_and_pruners_work():
+    def objective(arch, trial):
+        for step in range(4):
+            trial.report(width(arch) * (step + 1), step)
+            if trial.should_prune():
+                raise optuna.TrialPruned()
+        return width(arch)
+
+    result = search(poster_space(), objective, n_trials=30, seed=0, direction="maximize",
+                    storage=":memory:",
+                    pruner=optuna.pruners.MedianPruner(n_startup_trials=3, n_warmup_steps=0))
+    assert {COMPLETE, PRUNED} <= {t.state for t in result.trials}
+
+
+def test_multi_objective_gives_the_pareto_front():
+    result = search(poster_space(), lambda a: (width(a), len(a.modules)), n_trials=30, seed=0,
+                    directions=["maximize", "minimize"], storage=":memory:")
+    front = result.best_trials
+    assert front and all(t.state == COMPLETE for t in front)
+    with pytest.raises(ValueError, match="optuna"):
+        search(poster_space(), lambda a: (1, 2), "random", n_trials=1,
+               directions=["maximize", "minimize"], storage=":memory:")
+
+
+def test_foreign_searcher_resumes_from_the_store():
+    from da_bridge.searchers import RandomSearcher
+
+    class Counting(RandomSearcher):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self.told = 0
+
+        def tell(self, proposal, score):
+            self.told += 1
+
+    search(poster_space(), width, "random", n_trials=5, study_name="foreign", seed=0)
+    searcher = Counting(poster_space(), seed=1)
+    result = search(poster_space(), width, searcher, study_name="foreign", max_trials=8)
+    assert len(result.trials) == 8
+    assert searcher.told == 8  # 5 restored from the store, 3 told after evaluation
+    assert all(t.params for t in result.trials)  # proposals are recorded as Optuna params
+
+
+def test_existing_study_with_other_directions_is_refused():
+    search(poster_space(), width, n_trials=1, study_name="dir", direction="maximize")
+    with pytest.raises(ValueError, match="already exists with directions"):
+        search(poster_space(), width, n_trials=1, study_name="dir", direction="minimize")
+
+
+def test_parallel_jobs_record_every_trial():
+    result = search(poster_space(), width, n_trials=12, n_jobs=2, seed=0, storage=":memory:")
+    assert len(result.trials) == 12 and all(t.state == COMPLETE for t in result.trials)
+
+
+def test_bad_arguments_are_explained():
+    with pytest.raises(TypeError, match="SearchSpace"):
+        search("poster", width, n_trials=1, storage=":memory:")
+    with pytest.raises(ValueError, match="unknown searcher"):
+        search(poster_space(), width, "annealing", n_trials=1, storage=":memory:")
+    with pytest.raises(ValueError, match="direction"):
+        search(poster_space(), width, n_trials=1, direction="up", storage=":memory:")
