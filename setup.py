@@ -7,7 +7,7 @@
 import re
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import find_packages, setup
 
 ROOT = Path(__file__).parent
 VERSION = re.search(
@@ -34,6 +34,7 @@ EXTRAS["test"] = EXTRAS["all"] + EXTRAS["docs"] + [
     "hypothesis>=6.100",
     "ruff>=0.6",
     "pyarrow>=14",
+    "optuna-dashboard>=0.21",  # tests/test_report.py opens the store the way the report says
 ]
 
 setup(
@@ -44,9 +45,9 @@ setup(
     long_description_content_type="text/markdown",
     license="MIT",
     python_requires=">=3.10",
-    packages=["da_bridge", "da_bridge.adapters", "da_bridge.spaces"]
-    + [f"da_bridge.spaces.{p.name}" for p in (ROOT / "spaces").iterdir()
-       if p.is_dir() and (p / "__init__.py").exists()],
+    packages=find_packages(include=["da_bridge", "da_bridge.*"])
+    + ["da_bridge.adapters", "da_bridge.spaces"]
+    + [f"da_bridge.spaces.{name}" for name in find_packages("spaces")],
     package_dir={"da_bridge.adapters": "adapters", "da_bridge.spaces": "spaces"},
     package_data={"da_bridge": ["py.typed"]},
     install_requires=["numpy>=1.24"],

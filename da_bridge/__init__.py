@@ -32,8 +32,10 @@ from da_bridge.errors import (
 )
 from da_bridge.hyperparameters import Bool, Dependent, Discrete, Float, Hyperparameter, Int
 from da_bridge.modules import Input, Output, basic, identity, substitution
+from da_bridge.results import load_results
 from da_bridge.runner import SearchResult, search
 from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding
+from da_bridge.viz import draw
 
 __all__ = [
     "Architecture",
@@ -61,7 +63,9 @@ __all__ = [
     "UnspecifiedError",
     "__version__",
     "basic",
+    "draw",
     "identity",
+    "load_results",
     "mimo_or",
     "scope",
     "search",

@@ -40,9 +40,13 @@ class _Counter:
             u.assign_path(path, value)
         return u
 
-    def count(self, prefix: dict, focus: frozenset | None, outside: frozenset):
-        """Count completions of the pending hyperparameters in `focus` (all if None)."""
-        u = self.state(prefix)
+    def count(self, prefix: dict, focus: frozenset | None, outside: frozenset,
+              u: Unfolding | None = None):
+        """Count completions of the pending hyperparameters in `focus` (all if None).
+
+        `u` is the state `prefix` leads to, when the caller has it already.
+        """
+        u = self.state(prefix) if u is None else u
         pending = [h.hyperparameter for h in u.pending()]
         if focus is not None:
             pending = [h for h in pending if h._key in focus]
@@ -92,7 +96,7 @@ class _Counter:
             _check_new_substitutions(child, n_modules, outside)
             new = frozenset(h.hyperparameter._key for h in child.pending()) - before_keys
             count, keys = self.count(new_prefix, new, outside | (before_keys - {
-                h._key for h in group}))
+                h._key for h in group}), child)
             total += count
             revealed |= new | keys
         return total, frozenset(revealed)

@@ -155,9 +155,12 @@ class Graph:
                     f"substitution {module.path!r} raised {type(exc).__name__}: {exc}") from exc
         inputs, outputs = check_fragment(fragment, f"substitution {module.path!r}")
         _check_ports(module, inputs, outputs)
+        # Only what feeds a used output is live: a dangling output's branch is not.
+        used = {name: outputs[name] for name, old in module.outputs.items()
+                if any(t.module.alive for t in old.targets) or old in self.outputs.values()}
         module.alive = False
         self._splice(module, inputs, outputs)
-        self._activate(start, len(self.modules), outputs)
+        self._activate(start, len(self.modules), used)
 
     def _splice(self, module: Module, inputs: dict[str, Input], outputs: dict[str, Output]):
         """Put the new fragment where `module` was, keeping every connection."""

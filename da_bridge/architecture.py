@@ -161,6 +161,8 @@ def jsonable(value: Any) -> Any:
         return value if value == value and abs(value) != float("inf") else repr(value)
     if isinstance(value, (list, tuple)):
         return [jsonable(v) for v in value]
+    if isinstance(value, (set, frozenset)):  # hash order differs between processes
+        return sorted((jsonable(v) for v in value), key=repr)
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
         return {k: jsonable(v) for k, v in value.items()}
     name = getattr(value, "__qualname__", None)

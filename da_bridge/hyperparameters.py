@@ -116,7 +116,7 @@ class Discrete(Hyperparameter):
     def decode(self, data: Any, path: str) -> Any:
         if isinstance(data, Mapping) and "index" in data and not self.is_plain():
             i = data["index"]
-            if not isinstance(i, int) or not 0 <= i < len(self.values):
+            if isinstance(i, bool) or not isinstance(i, int) or not 0 <= i < len(self.values):
                 raise DomainError(path, data, f"an index into {self!r}")
             return self.values[i]
         return self.check(data, path)
@@ -215,6 +215,9 @@ class Float(Hyperparameter):
 
     def size(self) -> float:
         return 1 if self.low == self.high else math.inf
+
+    def enumerate(self) -> list[Any]:
+        return [self.low] if self.low == self.high else super().enumerate()
 
 
 class Dependent(Hyperparameter):

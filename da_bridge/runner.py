@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import DABridgeError
-from da_bridge.searchers.base import Searcher, check_direction
+from da_bridge.searchers.base import Proposal, Searcher, check_direction
 from da_bridge.space import SearchSpace
 from da_bridge.store import open_storage
 
@@ -246,13 +246,16 @@ class _Runner:
 
         with self._lock:
             self._sync()
-            proposal = self.searcher.ask()
+            # A retried trial (a dead worker's, requeued) already holds its architecture.
+            proposal = None if trial.params else self.searcher.ask()
         sampler = self.study.sampler
-        sampler.bind(trial.number, optuna_params(self.space, proposal.values))
+        sampler.bind(trial.number, optuna_params(self.space, proposal.values) if proposal else {})
         try:
-            suggest_architecture(trial, self.space)
+            arch = suggest_architecture(trial, self.space)
         finally:
             sampler.release(trial.number)
+        if proposal is None or arch.json_values() != proposal.architecture.json_values():
+            proposal = Proposal(arch, dict(arch.values))  # evaluate what the trial records
         proposal.trial = trial
         return proposal
 

@@ -27,6 +27,8 @@ class NamedHyperparameter:
         self.name, self.hyperparameter = name, hyperparameter
 
     def __getattr__(self, attribute: str) -> Any:
+        if attribute.startswith("__") or attribute == "hyperparameter":  # unset: copy, pickle
+            raise AttributeError(attribute)
         return getattr(self.hyperparameter, attribute)
 
     def __repr__(self) -> str:
@@ -52,9 +54,10 @@ class Unfolding:
     def next(self) -> NamedHyperparameter | None:
         """The next live, unassigned independent hyperparameter, or None when done.
 
-        Order: depth first, in creation order: the hyperparameters of a fragment
-        in the order its modules were created, and what an assignment reveals
-        right after the assignment that revealed it.
+        Order: depth first. The hyperparameters of a fragment come in the order
+        their modules were created; what an assignment reveals comes right after
+        it; what a substitution with fixed values reveals on its own comes after
+        the rest of the fragment that built it.
         """
         h = self._graph.next()
         return None if h is None else NamedHyperparameter(self._graph.paths[h], h)
@@ -166,7 +169,7 @@ class SearchSpace:
             if h.name not in values:
                 raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}")
             u.assign(h.decode(values[h.name], h.name))
-        unknown = sorted(set(values) - set(u.values))
+        unknown = sorted(set(values) - set(u.values), key=repr)  # keys may be of any type
         if strict and unknown:
             raise ReplayError(f"{unknown[:5]} are not live hyperparameters of this architecture "
                               f"(live: {list(u.values)[:8]})")

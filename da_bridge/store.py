@@ -10,7 +10,10 @@ once instead of staying RUNNING forever.
 
 from __future__ import annotations
 
+import math
 import os
+import random
+import time
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -24,6 +27,7 @@ if TYPE_CHECKING:
 RUNS_ENV = "DA_BRIDGE_RUNS"
 HEARTBEAT_INTERVAL = 10  # seconds between heartbeats of a running trial
 GRACE_PERIOD = 30  # seconds without heartbeat before a trial counts as dead
+CONNECT_TIMEOUT = 10  # seconds to wait for a database server
 MEMORY = ":memory:"
 
 
@@ -44,7 +48,9 @@ def journal_path(study_name: str) -> Path:
     return runs_dir() / f"{study_name}.journal"
 
 
-def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True) -> Any:
+def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
+                 heartbeat_interval: float | None = None, grace_period: float | None = None,
+                 connect_timeout: int | None = None) -> Any:
     """An Optuna storage for `storage`: None (embedded journal), a URL, a path or a storage.
 
     Args:
@@ -54,6 +60,11 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True) -> An
             an Optuna storage object, returned as is.
         study_name: Names the journal file when `storage` is None.
         heartbeat: Turn on heartbeats and one retry of dead trials (RDB only).
+        heartbeat_interval: Seconds between heartbeats (default `HEARTBEAT_INTERVAL`).
+        grace_period: Seconds without a heartbeat after which a running trial is
+            failed and retried (default `GRACE_PERIOD`).
+        connect_timeout: Seconds to wait for a PostgreSQL/MySQL server before
+            `StoreError` (default `CONNECT_TIMEOUT`).
     """
     optuna = require("optuna", "optuna")
     if storage == MEMORY:
@@ -70,7 +81,8 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True) -> An
         return _journal(optuna, Path(text))
     if text.startswith("journal://"):
         return _journal(optuna, Path(text.removeprefix("journal://")))
-    return _rdb(optuna, text, heartbeat)
+    timing = _check_timing(heartbeat_interval, grace_period, connect_timeout)
+    return _rdb(optuna, text, heartbeat, *timing)
 
 
 def _journal(optuna: Any, path: Path) -> Any:
@@ -79,24 +91,74 @@ def _journal(optuna: Any, path: Path) -> Any:
     try:
         return JournalStorage(JournalFileBackend(str(path)))
     except Exception as exc:
-        raise StoreError(f"cannot read the journal {str(path)!r}: {exc}") from exc
+        where = _bad_line(path)
+        raise StoreError(f"cannot read the journal {str(path)!r}{where}: "
+                         f"{type(exc).__name__}: {exc}") from exc
 
 
-def _rdb(optuna: Any, url: str, heartbeat: bool) -> Any:
+def _bad_line(path: Path) -> str:
+    """Where a journal stops being one JSON object per line (its last line may be cut)."""
+    import json
+
+    try:
+        lines = path.read_bytes().split(b"\n")
+    except OSError:
+        return ""
+    for number, line in enumerate(lines[:-1], start=1):
+        try:
+            ok = isinstance(json.loads(line), dict)
+        except ValueError:
+            ok = False
+        if not ok:
+            return (f", line {number} (the lines before it are intact; fix or delete that "
+                    "line to read the rest)")
+    return ""
+
+
+def _check_timing(interval: Any, grace: Any, connect: Any) -> tuple[Any, Any, Any]:
+    for name, value in (("heartbeat_interval", interval), ("grace_period", grace),
+                        ("connect_timeout", connect)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not value > 0):
+            raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+    return (interval or HEARTBEAT_INTERVAL, grace or GRACE_PERIOD,
+            int(math.ceil(connect or CONNECT_TIMEOUT)))
+
+
+def _rdb(optuna: Any, url: str, heartbeat: bool, interval: float = HEARTBEAT_INTERVAL,
+         grace: float = GRACE_PERIOD, connect_timeout: int = CONNECT_TIMEOUT) -> Any:
     kwargs: dict[str, Any] = {}
     if not url.startswith("sqlite"):  # heartbeats for servers shared by many machines
         kwargs["engine_kwargs"] = {"pool_pre_ping": True}
+        if url.startswith(("postgresql", "mysql")) and "connect_timeout" not in url:
+            kwargs["engine_kwargs"]["connect_args"] = {"connect_timeout": connect_timeout}
         if heartbeat:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
                 retry = optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
-            kwargs.update(heartbeat_interval=HEARTBEAT_INTERVAL, grace_period=GRACE_PERIOD,
+            kwargs.update(heartbeat_interval=interval, grace_period=grace,
                           heartbeat_stale_trial_callback=retry)
     try:
-        return optuna.storages.RDBStorage(url, **kwargs)
+        return _create_rdb(optuna, url, kwargs)
     except Exception as exc:
         raise StoreError(f"cannot open storage {_redact(url)!r}: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
+
+
+def _create_rdb(optuna: Any, url: str, kwargs: dict[str, Any]) -> Any:
+    """RDBStorage, retried while other processes create the same tables at the same moment."""
+    from sqlalchemy.exc import IntegrityError, ProgrammingError
+
+    for attempt in range(8):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(url, **kwargs)
+        except (IntegrityError, ProgrammingError):
+            if attempt == 7:
+                raise
+            time.sleep(random.uniform(0.05, 0.2) * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def list_studies(storage: Any = None) -> list[str]:

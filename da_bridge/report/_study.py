@@ -1,0 +1,162 @@
+"""What a report reads from a study: its space, its storage's location, its trials."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from da_bridge.errors import SpaceError
+from da_bridge.space import SearchSpace
+from da_bridge.store import MEMORY, journal_path
+
+if TYPE_CHECKING:
+    import optuna
+
+
+
+def study_space(study: optuna.Study) -> SearchSpace:
+    """The search space a study was searched on, rebuilt from what `da-bridge search` recorded.
+
+    `da-bridge search SPACE [task options]` stores SPACE and the task options in
+    the study's user attribute `da_bridge.cli`; this rebuilds the space from them
+    (a built-in name, a task with its options, or `module:attribute`).
+
+    Raises:
+        SpaceError: the study has no such record, or the space cannot be rebuilt here.
+
+    Example:
+        >>> import optuna
+        >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+        >>> study = optuna.create_study()
+        >>> study.set_user_attr("da_bridge.cli", {"space": "poster", "options": []})
+        >>> study_space(study).count()
+        25008
+    """
+    from da_bridge.cli._spaces import TASKS, add_task_arguments, load_space, make_task
+    from da_bridge.cli.search import CLI_ATTR
+
+    record = study.user_attrs.get(CLI_ATTR)
+    if not isinstance(record, dict) or not isinstance(record.get("space"), str):
+        recorded = study.user_attrs.get("da_bridge.space")
+        raise SpaceError("the study does not record how to rebuild its space (it was not made by "
+                         "`da-bridge search`" + (f"; it was searched on {recorded}" if recorded
+                                                  else "") + "); give the space explicitly")
+    name, options = record["space"], [str(o) for o in record.get("options") or []]
+    try:
+        if name not in TASKS:
+            return load_space(name)
+        parser = argparse.ArgumentParser(prog=f"da-bridge search {name}", add_help=False)
+        add_task_arguments(parser, name)
+        return make_task(name, parser.parse_args(options)).space
+    except SystemExit as exc:  # argparse rejected the recorded options
+        raise SpaceError(f"the options {options} recorded for space {name!r} are not accepted "
+                         "by this version") from exc
+    except Exception as exc:
+        raise SpaceError(f"space {name!r} cannot be rebuilt here: {type(exc).__name__}: "
+                         f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
+
+
+def dashboard_command(storage: Any, study_name: str) -> str | None:
+    """The `optuna-dashboard` command that opens a store, or None for an in-memory one.
+
+    optuna-dashboard 0.21 takes a journal file's path or a database URL.
+
+    Example:
+        >>> dashboard_command("sqlite:///runs.db", "s")
+        'optuna-dashboard sqlite:///runs.db'
+        >>> dashboard_command("journal:///tmp/a b.journal", "s")
+        "optuna-dashboard '/tmp/a b.journal'"
+    """
+    from da_bridge.store import _redact
+
+    target: str | None
+    if storage == MEMORY:
+        return None
+    if storage is None:
+        target = str(journal_path(study_name).resolve())
+    elif not isinstance(storage, (str, os.PathLike)):
+        target = storage_location(storage)
+        if target is None:
+            return None
+    else:
+        text = os.fspath(storage)
+        text = text.removeprefix("journal://") if text.startswith("journal://") else text
+        target = _redact(text) if "://" in text else str(Path(text).resolve())
+    return f"optuna-dashboard {shlex.quote(target)}"
+
+
+def storage_location(storage: Any) -> str | None:
+    """The journal file path or database URL behind an Optuna storage object, if it has one.
+
+    Example:
+        >>> import optuna
+        >>> storage_location(optuna.storages.InMemoryStorage()) is None
+        True
+    """
+    layer = storage
+    for _ in range(3):  # a _CachedStorage wraps an RDBStorage; a JournalStorage wraps a backend
+        if isinstance(getattr(layer, "url", None), str):
+            return layer.url
+        if isinstance(getattr(layer, "_file_path", None), str):
+            return str(Path(layer._file_path).resolve())
+        layer = getattr(layer, "_backend", None)
+    return None
+
+
+@dataclass
+class TrialRow:
+    """One trial as the report shows it."""
+
+    number: int
+    state: str
+    scores: list[float] | None
+    values: dict[str, Any] | None
+    params: dict[str, Any]
+    started: str
+    seconds: float | None
+
+    @property
+    def values_json(self) -> str:
+        return json.dumps(self.values if self.values is not None else self.params, indent=1)
+
+
+def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[TrialRow]:
+    """The report's view of each trial."""
+    from da_bridge.adapters.optuna import VALUES_ATTR
+
+    rows = []
+    for t in trials:
+        duration = t.duration.total_seconds() if t.duration is not None else None
+        started = t.datetime_start.strftime("%Y-%m-%d %H:%M:%S") if t.datetime_start else ""
+        values = t.user_attrs.get(VALUES_ATTR)
+        rows.append(TrialRow(t.number, t.state.name, list(t.values) if t.values else None,
+                             values if isinstance(values, dict) else None, dict(t.params),
+                             started, duration))
+    return rows
+
+
+def best_trials(study: optuna.Study, top: int) -> list[optuna.trial.FrozenTrial]:
+    """The `top` best complete trials (single objective) or the Pareto front, best first."""
+    import optuna
+
+    complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+    if not complete:
+        return []
+    # Pareto-optimal trials are ordered by the first objective, in its direction
+    candidates = study.best_trials if len(study.directions) > 1 else complete
+    maximize = study.directions[0] == optuna.study.StudyDirection.MAXIMIZE
+    return sorted(candidates, key=lambda t: float(t.values[0]), reverse=maximize)[:top]
+
+
+def objective_names(study: optuna.Study) -> list[str]:
+    """The study's metric names, or "objective 0", "objective 1", ...; "score" for one."""
+    names = study.metric_names
+    if names:
+        return list(names)
+    n = len(study.directions)
+    return ["score"] if n == 1 else [f"objective {i}" for i in range(n)]
