@@ -51,7 +51,14 @@ class Graph:
 
     def build(self, build_fn: Callable[[], Fragment]) -> None:
         with _paths.building(self, self.namespace, ""):
-            fragment = build_fn()
+            try:
+                fragment = build_fn()
+            except DABridgeError:
+                raise
+            except Exception as exc:
+                name = getattr(build_fn, "__qualname__", repr(build_fn))
+                raise SpaceError(f"the build function {name} raised "
+                                 f"{type(exc).__name__}: {exc}") from exc
         self.inputs, self.outputs = check_fragment(fragment, "the build function")
         self._activate(0, len(self.modules), self.outputs)
         self._drain()

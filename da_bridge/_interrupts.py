@@ -29,6 +29,7 @@ class Stop:
         self.signal: str | None = None
         self.trial: Any = None
         self.in_objective = False
+        self.on_signal: Callable[[], None] = lambda: None
         self._previous: dict[int, Any] = {}
 
     def is_set(self) -> bool:
@@ -44,6 +45,7 @@ class Stop:
     def handle(self, signum: int, frame: Any) -> None:
         self.interrupted(signal.Signals(signum).name)
         signal.signal(signum, self._previous.get(signum, signal.SIG_DFL))  # a 2nd one hits hard
+        self.on_signal()
         if self.in_objective:
             raise KeyboardInterrupt(f"worker stopped by {self.signal}")
 
