@@ -12,8 +12,18 @@ import os
 
 import optuna
 
-from da_bridge import Bool, Dependent, Discrete, SearchSpace, basic, search
-from da_bridge import siso_optional, siso_or, siso_repeat, siso_sequential
+from da_bridge import (
+    Bool,
+    Dependent,
+    Discrete,
+    SearchSpace,
+    basic,
+    search,
+    siso_optional,
+    siso_or,
+    siso_repeat,
+    siso_sequential,
+)
 
 FAST = bool(os.environ.get("DA_BRIDGE_FAST"))
 
