@@ -19,7 +19,7 @@ def _pages():
             yield pytest.param(page, id=str(page.relative_to(DOCS)), marks=marks)
 
 
-@pytest.mark.parametrize("page", _pages())
+@pytest.mark.parametrize("page", list(_pages()))
 def test_page_code_runs(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DA_BRIDGE_RUNS", str(tmp_path / "runs"))

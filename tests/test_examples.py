@@ -19,7 +19,7 @@ def _params():
         yield pytest.param(path, id=path.stem, marks=marks)
 
 
-@pytest.mark.parametrize("path", _params())
+@pytest.mark.parametrize("path", list(_params()))
 def test_example_runs_in_fast_mode(path, tmp_path):
     env = {**os.environ, "DA_BRIDGE_FAST": "1", "DA_BRIDGE_RUNS": str(tmp_path / "runs"),
            "TF_CPP_MIN_LOG_LEVEL": "2", "MPLBACKEND": "Agg"}

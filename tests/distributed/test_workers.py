@@ -200,7 +200,7 @@ def _searchers():
         yield pytest.param(name, id=name, marks=marks)
 
 
-@pytest.mark.parametrize("searcher", _searchers())
+@pytest.mark.parametrize("searcher", list(_searchers()))
 def test_every_searcher_works_distributed(database, searcher):
     workers = [start_worker(database, searcher, "--trials", "16", "--searcher", searcher,
                             "--seed", str(i), env={"DA_BRIDGE_TEST_SLEEP": "0.1"})
