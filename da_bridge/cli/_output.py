@@ -12,7 +12,7 @@ from da_bridge.architecture import Architecture
 def console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=True)
+    return Console(highlight=False, soft_wrap=True, markup=False)
 
 
 def info(line: str) -> None:

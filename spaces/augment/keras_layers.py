@@ -15,9 +15,9 @@ the others. brightness, autocontrast and gaussian_noise run the same float32
 operations in the same order (identical in practice); the geometric ops use the same
 affine matrix, bilinear interpolation and constant fill but scipy computes in float64
 and TensorFlow in float32; contrast sums the mean luminance in a different order.
-The draws themselves come from different
-generators (numpy's ``Generator`` vs Keras' ``SeedGenerator``): the same integer seed
-does *not* give the same signs or noise in both, only the same distribution.
+The draws themselves come from different generators (numpy's ``Generator`` vs Keras'
+``SeedGenerator``): the same integer seed does *not* give the same signs or noise in
+both, only the same distribution.
 
 **Training vs inference.** Like Keras' own random preprocessing layers, the layers
 augment when called with ``training=True`` (the default of ``call``, so they augment in

@@ -1,0 +1,136 @@
+"""The scikit-optimize adapter: flattened dimensions, decoding, and the ask/tell searcher."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from skopt import Optimizer
+from skopt.space import Categorical, Integer, Real
+from strategies import enumerate_values, spaces
+
+from da_bridge import (
+    Bool,
+    DABridgeError,
+    Discrete,
+    Float,
+    Int,
+    SearchSpace,
+    SpaceError,
+    siso_optional,
+    siso_sequential,
+    substitution,
+)
+from da_bridge.adapters.skopt import SkoptSearcher, to_skopt
+from da_bridge.spaces.examples import op, poster_space
+
+
+def log_space() -> SearchSpace:
+    return SearchSpace(lambda: siso_sequential([
+        op("input", {"lr": Float(1e-4, 1e-1, log=True), "fixed": Discrete([3])}),
+        siso_optional(lambda: op("hidden", {"units": Int(8, 512, log=True),
+                                            "stride": Int(1, 9, step=2),
+                                            "act": Discrete([max, min])}), Bool()),
+    ]))
+
+
+def test_one_dimension_per_hyperparameter_that_can_appear():
+    dimensions, _ = to_skopt(log_space())
+    by_name = {d.name: d for d in dimensions}
+    assert list(by_name) == ["input.lr", "optional.include", "optional/hidden.units",
+                             "optional/hidden.stride", "optional/hidden.act"]
+    assert isinstance(by_name["input.lr"], Real) and by_name["input.lr"].prior == "log-uniform"
+    assert isinstance(by_name["optional/hidden.units"], Integer)
+    assert by_name["optional/hidden.units"].prior == "log-uniform"
+    assert (by_name["optional/hidden.stride"].low, by_name["optional/hidden.stride"].high) == \
+        (0, 4)
+    assert isinstance(by_name["optional/hidden.act"], Categorical)
+    assert list(by_name["optional/hidden.act"].categories) == [0, 1]  # objects by index
+
+
+def test_decode_ignores_inactive_dimensions_and_returns_plain_python():
+    dimensions, decode = to_skopt(log_space())
+    rng = random.Random(0)
+    for seed in range(20):
+        arch = log_space().sample(seed)
+        x = decode.encode(arch.values)
+        if not arch.values["optional.include"]:
+            x[2:] = [rng.choice([8, 300]), rng.randrange(5), rng.randrange(2)]
+        assert decode(x).values == arch.values
+    optimizer = Optimizer(dimensions, random_state=0)
+    for x in optimizer.ask(n_points=10):
+        values = decode(x).values
+        assert all(type(v).__module__ == "builtins" for v in values.values())
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@given(spaces(max_leaves=5))
+def test_every_architecture_round_trips_through_a_point(space):
+    found = enumerate_values(space, 200)
+    if found is None:
+        return
+    _, decode = to_skopt(space)
+    for values in found:
+        assert decode(decode.encode(values)).values == space.replay(values).values
+
+
+def test_gbrt_is_refused_with_the_reason():
+    with pytest.raises(ValueError, match="GBRT.*broken.*'ET', 'RF' or 'GP'"):
+        SkoptSearcher(poster_space(), base_estimator="GBRT")
+    with pytest.raises(ValueError, match="base_estimator"):
+        SkoptSearcher(poster_space(), base_estimator="XGB")
+
+
+def test_the_surrogate_sees_inactive_dimensions_at_their_default():
+    searcher = SkoptSearcher(log_space(), seed=0, n_initial_points=20)
+    for _ in range(12):
+        proposal = searcher.ask()
+        searcher.tell(proposal, proposal.values["input.lr"])
+    for x, y in zip(searcher.optimizer.Xi, searcher.optimizer.yi):
+        arch = searcher.decode(x)
+        assert y == arch.values["input.lr"]
+        if not arch.values["optional.include"]:
+            assert x[2:] == [8, 0, 0]
+
+
+def test_failures_are_told_as_the_worst_loss_once_there_is_one():
+    searcher = SkoptSearcher(poster_space(), seed=0, direction="maximize")
+    first = searcher.ask()
+    searcher.tell(first, None)  # nothing to compare with yet: skipped
+    assert searcher.optimizer.yi == []
+    for score in (3.0, 5.0):
+        searcher.tell(searcher.ask(), score)
+    searcher.tell(searcher.ask(), None)
+    assert searcher.optimizer.yi == [-3.0, -5.0, -3.0]
+
+
+def test_restore_tells_the_history_in_one_batch():
+    history = [(poster_space().sample(i).values, float(i)) for i in range(12)]
+    searcher = SkoptSearcher(poster_space(), seed=0, base_estimator="RF")
+    searcher.restore(history)
+    assert searcher.optimizer.yi == [float(i) for i in range(12)]
+    assert len(searcher.optimizer.models) == 1
+    proposal = searcher.ask()
+    assert poster_space().replay(proposal.values).to_json() == proposal.architecture.to_json()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("estimator", ["ET", "RF", "GP"])
+def test_each_estimator_runs_thirty_trials(estimator):
+    searcher = SkoptSearcher(log_space(), base_estimator=estimator, seed=0)
+    for _ in range(30):
+        proposal = searcher.ask()
+        assert log_space().replay(proposal.values).to_json() == proposal.architecture.to_json()
+        searcher.tell(proposal, proposal.values["input.lr"])
+    assert min(searcher.optimizer.yi) < 1e-3
+
+
+def test_exploration_limits_are_errors_that_say_why():
+    with pytest.raises(DABridgeError, match="max_states=2"):
+        to_skopt(poster_space(), max_states=2)
+    width = SearchSpace(lambda: substitution(
+        "stack", lambda v: op("dense", {"units": Discrete([round(v["width"])])}),
+        {"width": Float(1.0, 4.0)}))
+    with pytest.raises(SpaceError, match=r"'stack\.width' decides the structure"):
+        to_skopt(width)

@@ -1,0 +1,120 @@
+"""SMBOSearcher: a tree-ensemble surrogate on path-keyed features, expected improvement."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import da_bridge
+from da_bridge import surrogate
+from da_bridge.adapters.optuna import VALUES_ATTR
+from da_bridge.adapters.smbo import SMBOSearcher, expected_improvement, transform_losses
+from da_bridge.spaces.examples import poster_space
+from da_bridge.spaces.nasbench201 import NASBench201Evaluator, nasbench201_space
+from da_bridge.spaces.nasbenchgraph import nasbenchgraph_space
+from da_bridge.store import load_study
+
+FAST = {"n_candidates": 64, "max_mutations": 32, "n_trees": 20}
+
+
+def keys(study):
+    return [json.dumps(t.user_attrs[VALUES_ATTR], sort_keys=True) for t in study.trials]
+
+
+def test_runs_40_trials_resumes_from_the_store_and_its_surrogate_beats_the_mean(tmp_path):
+    space, evaluate = nasbench201_space(), NASBench201Evaluator("cifar10")
+    storage = str(tmp_path / "smbo.journal")
+    first = SMBOSearcher(space, seed=0, **FAST)
+    result = da_bridge.search(space, evaluate, first, n_trials=40, direction="maximize",
+                              storage=storage, study_name="smbo", seed=0)
+    assert len(result.trials) == 40
+    assert all(t.state.name == "COMPLETE" for t in result.trials)
+    assert len(set(keys(result.study))) == 40  # never proposes an evaluated cell twice
+
+    resumed = SMBOSearcher(space, seed=1, **FAST)
+    result = da_bridge.search(space, evaluate, resumed, n_trials=10, direction="maximize",
+                              storage=storage, study_name="smbo", seed=1)
+    assert len(result.trials) == 50
+    assert len(resumed.history) == 50  # the 40 stored trials were restored first
+    assert len(set(keys(result.study))) == 50
+    assert result.best_score > 88
+
+    model = surrogate.fit(load_study("smbo", storage), seed=0)
+    assert model.report.n_test == 12
+    assert model.report.beats_baseline
+    assert model.report.spearman > 0.3
+
+
+@pytest.mark.slow
+def test_model_based_proposals_beat_random_ones():
+    space, evaluate = nasbench201_space(), NASBench201Evaluator("cifar10")
+    smbo = da_bridge.search(space, evaluate, SMBOSearcher(space, seed=0, **FAST), n_trials=30,
+                            direction="maximize", storage=":memory:", seed=0)
+    rand = da_bridge.search(space, evaluate, "random", n_trials=30, direction="maximize",
+                            storage=":memory:", seed=0)
+    later = [t.value for t in smbo.trials[10:]]
+    assert np.mean(later) > np.mean([t.value for t in rand.trials[10:]])
+
+
+def test_known_by_name_and_seeded():
+    def run():
+        result = da_bridge.search(poster_space(), lambda a: len(a.values), "smbo", n_trials=12,
+                                  seed=3, storage=":memory:")
+        return [t.user_attrs[VALUES_ATTR] for t in result.trials]
+
+    assert run() == run()
+
+
+def test_mutations_change_one_choice_and_sample_what_it_reveals():
+    space = nasbenchgraph_space()
+    searcher = SMBOSearcher(space, seed=0)
+    parent = space.sample(0).json_values()
+    for child in searcher._mutations(parent):
+        changed = [path for path in parent if child.get(path) != parent[path]]
+        assert len(changed) == 1
+        space.replay(child)
+
+
+def test_failures_are_remembered_but_not_modelled():
+    space = nasbench201_space()
+    searcher = SMBOSearcher(space, seed=0, n_initial=2, **FAST)
+    for i in range(6):
+        proposal = searcher.ask()
+        searcher.tell(proposal, None if i % 2 else float(i))
+    assert [loss is None for _, loss in searcher.history] == [False, True] * 3
+    assert len({json.dumps(v, sort_keys=True) for v, _ in searcher.history}) == 6
+
+
+@pytest.mark.parametrize("y_transform", ["log", "rank", None])
+def test_transforms_keep_the_order_of_losses(y_transform):
+    losses = np.array([5.0, -1.0, 3.0, 100.0])
+    transformed = transform_losses(losses, y_transform)
+    assert list(np.argsort(transformed)) == list(np.argsort(losses))
+
+
+def test_restore_takes_stored_values_maps():
+    space = nasbench201_space()
+    history = [(space.sample(i).json_values(), float(i)) for i in range(12)]
+    searcher = SMBOSearcher(space, seed=0, direction="maximize", **FAST)
+    searcher.restore(history)
+    assert [loss for _, loss in searcher.history] == [-float(i) for i in range(12)]
+    proposal = searcher.ask()
+    assert proposal.token not in [values for values, _ in history]
+
+
+def test_expected_improvement():
+    ei = expected_improvement(np.array([0.0, 1.0, 1.0]), np.array([0.0, 0.0, 1.0]), best=0.5)
+    assert ei[0] == pytest.approx(0.5)  # certain improvement
+    assert ei[1] == 0.0  # certainly worse
+    assert ei[2] > 0.0  # uncertain: some chance
+
+
+def test_bad_options_raise():
+    with pytest.raises(ValueError, match="n_initial"):
+        SMBOSearcher(poster_space(), n_initial=0)
+    with pytest.raises(ValueError, match="estimator"):
+        SMBOSearcher(poster_space(), estimator="svm")
+    with pytest.raises(ValueError, match="y_transform"):
+        SMBOSearcher(poster_space(), y_transform="sqrt")

@@ -1,0 +1,188 @@
+"""One contract for every searcher `da_bridge.search` knows by name.
+
+Each searcher registered in `da_bridge.runner.SEARCHERS` that imports here runs
+real searches through the runner and the results store: ask/tell, every
+proposal replays, the best is recorded in the store, the same seed gives the
+same run, and a search resumes from the store.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import math
+
+import optuna
+import pytest
+
+from da_bridge import (
+    Bool,
+    Discrete,
+    Float,
+    Int,
+    SearchSpace,
+    search,
+    siso_optional,
+    siso_repeat,
+    siso_sequential,
+)
+from da_bridge.adapters.optuna import VALUES_ATTR, OptunaSearcher
+from da_bridge.runner import SEARCHERS, make_searcher
+from da_bridge.spaces.examples import op, poster_space
+from da_bridge.store import load_study
+
+# Searchers whose surrogate refits on every tell: their 30-trial runs are slow.
+SLOW = {"skopt", "smbo"}
+
+
+def _importable(name: str) -> bool:
+    target = SEARCHERS[name]
+    if target is None:
+        return True
+    try:
+        importlib.import_module(target.split(":")[0])
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.startswith("da_bridge"):
+            return False
+        raise
+    return True
+
+
+NAMES = [name for name in SEARCHERS if _importable(name)]
+
+
+def _slow_if(names, slow=SLOW):
+    return [pytest.param(n, marks=pytest.mark.slow) if n in slow else n for n in names]
+
+
+def log_space() -> SearchSpace:
+    """Int and Float log-scaled hyperparameters, some only under optional branches."""
+    def hidden():
+        return op("hidden", {"units": Int(8, 512, log=True),
+                             "decay": Float(1e-6, 1e-2, log=True)})
+
+    def block():
+        return op("block", {"width": Int(16, 256, log=True), "kind": Discrete(["a", "b"])})
+
+    return SearchSpace(lambda: siso_sequential([
+        op("input", {"lr": Float(1e-4, 1e-1, log=True)}),
+        siso_optional(hidden, Bool()),
+        siso_optional(lambda: siso_repeat(block, Discrete([1, 2])), Bool(), name="blocks"),
+    ]))
+
+
+SPACES = {"poster": poster_space, "log": log_space}
+
+
+def objective(arch) -> float:
+    """A deterministic score of any architecture of these spaces."""
+    total = 0.0
+    for value in arch.values.values():
+        if isinstance(value, bool):
+            total += 0.5 * value
+        elif isinstance(value, (int, float)):
+            total += abs(math.log(value) - 3.0)
+        else:
+            total += 0.1 * (value == "b")
+    return total
+
+
+def _values_seen(result) -> list[dict]:
+    return [t.user_attrs[VALUES_ATTR] for t in result.trials]
+
+
+def _store():
+    """A real Optuna storage; in memory, since journal files fsync every write."""
+    return optuna.storages.InMemoryStorage()
+
+
+@pytest.mark.parametrize("space_name", sorted(SPACES))
+@pytest.mark.parametrize("name", _slow_if(NAMES))
+def test_run_replays_every_proposal_and_records_the_best(name, space_name):
+    space = SPACES[space_name]()
+    seen = []
+
+    def scored(arch):
+        seen.append(arch)
+        return objective(arch)
+
+    storage = _store()
+    result = search(space, scored, name, n_trials=30, seed=0, storage=storage,
+                    study_name="contract")
+    assert len(seen) == 30
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in result.trials)
+    for arch in seen:
+        assert space.replay(arch.values).to_json() == arch.to_json()
+        assert all(type(v).__module__ == "builtins" for v in arch.values.values())
+        json.dumps(arch.json_values())
+    for trial, arch in zip(result.trials, seen):
+        assert space.replay(trial.user_attrs[VALUES_ATTR]).to_json() == arch.to_json()
+    stored = load_study("contract", storage)
+    best = min(seen, key=objective)
+    assert stored.best_value == pytest.approx(objective(best))
+    assert objective(space.replay(stored.best_trial.user_attrs[VALUES_ATTR])) == \
+        pytest.approx(objective(best))
+
+
+@pytest.mark.parametrize("name", _slow_if(NAMES, {"smbo"}))
+def test_same_seed_gives_the_same_run(name):
+    def run(seed):
+        return _values_seen(search(log_space(), objective, name, n_trials=12, seed=seed,
+                                   storage=":memory:"))
+
+    first = run(7)
+    assert run(7) == first
+    assert run(8) != first
+
+
+@pytest.mark.parametrize("name", _slow_if(NAMES, {"smbo"}))
+def test_search_resumes_from_the_store(name):
+    storage = _store()
+    first = search(log_space(), objective, name, n_trials=12, seed=1, storage=storage,
+                   study_name="resume", direction="maximize")
+    first_values, first_scores = _values_seen(first), [t.value for t in first.trials]
+    searcher, restored = name, []
+    if name != "optuna":
+        searcher = make_searcher(name, log_space(), seed=2)
+        restore = searcher.restore
+
+        def spy(history):
+            history = list(history)
+            restored.extend(history)
+            restore(history)
+
+        searcher.restore = spy
+    second = search(log_space(), objective, searcher, n_trials=6, storage=storage,
+                    study_name="resume", direction="maximize")
+    assert len(second.trials) == 18
+    assert second.best_score >= first.best_score
+    if name != "optuna":
+        assert [values for values, _ in restored] == first_values
+        assert [score for _, score in restored] == first_scores
+
+
+@pytest.mark.parametrize("name", _slow_if(NAMES, {"smbo"}))
+def test_failed_evaluations_are_told_and_recorded(name):
+    calls = []
+
+    def flaky(arch):
+        calls.append(arch)
+        if len(calls) % 3 == 0:
+            raise RuntimeError("evaluation crashed")
+        return objective(arch)
+
+    result = search(log_space(), flaky, name, n_trials=14, seed=0, storage=":memory:")
+    states = [t.state for t in result.trials]
+    assert states.count(optuna.trial.TrialState.FAIL) == 14 // 3
+    assert states.count(optuna.trial.TrialState.COMPLETE) == 14 - 14 // 3
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_ask_tell_without_the_runner(name):
+    space = poster_space()
+    searcher = OptunaSearcher(space, seed=0, direction="maximize") if name == "optuna" else \
+        make_searcher(name, space, seed=0, direction="maximize")
+    for i in range(6):
+        proposal = searcher.ask()
+        assert space.replay(proposal.values).to_json() == proposal.architecture.to_json()
+        searcher.tell(proposal, None if i == 2 else objective(proposal.architecture))
