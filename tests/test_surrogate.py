@@ -24,7 +24,7 @@ def nasbench_study():
 
 
 def test_features_are_keyed_by_path_and_missing_means_inactive():
-    f = Featurizer().fit([
+    f = Featurizer(counts=False).fit([
         {"conv.filters": 64, "optional.include": True, "optional/dropout.rate": 0.5},
         {"conv.filters": 128, "optional.include": False},
         {"conv.filters": 64, "act": {"index": 2, "repr": "gelu"}},
@@ -37,6 +37,13 @@ def test_features_are_keyed_by_path_and_missing_means_inactive():
     rate_fill, filters_fill = 0.5 - 0.0 - 1.0, 64.0 - (128.0 - 64.0) - 1.0
     assert X.tolist() == [[128.0, 0.0, rate_fill, 1.0, 0.0],
                           [filters_fill, 0.0, rate_fill, 0.0, 1.0]]
+
+
+def test_counts_pool_one_property_across_paths():
+    f = Featurizer().fit([{"edge_0_1.op": "conv", "edge_1_2.op": "conv", "cell/x.op": "pool"}])
+    assert f.names[-2:] == ["count(op=conv)", "count(op=pool)"]
+    X = f.transform([{"edge_0_1.op": "pool", "edge_1_2.op": "pool"}])
+    assert X[0, -2:].tolist() == [0.0, 2.0]
 
 
 def test_feature_names_do_not_depend_on_the_process():

@@ -82,16 +82,21 @@ def test_gbrt_is_refused_with_the_reason():
         SkoptSearcher(poster_space(), base_estimator="XGB")
 
 
-def test_the_surrogate_sees_inactive_dimensions_at_their_default():
-    searcher = SkoptSearcher(log_space(), seed=0, n_initial_points=20)
+def test_points_are_told_as_asked_or_with_inactive_coordinates_at_their_default():
+    searchers = [SkoptSearcher(log_space(), seed=0, n_initial_points=20, impute_inactive=impute)
+                 for impute in (False, True)]
     for _ in range(12):
-        proposal = searcher.ask()
-        searcher.tell(proposal, proposal.values["input.lr"])
-    for x, y in zip(searcher.optimizer.Xi, searcher.optimizer.yi):
-        arch = searcher.decode(x)
-        assert y == arch.values["input.lr"]
+        for searcher in searchers:
+            proposal = searcher.ask()
+            searcher.tell(proposal, proposal.values["input.lr"])
+    asked, imputed = searchers  # same seed, all random points: the same proposals
+    for x_asked, x_told, y in zip(asked.optimizer.Xi, imputed.optimizer.Xi, imputed.optimizer.yi):
+        arch = imputed.decode(x_told)
+        assert arch.values == asked.decode(x_asked).values and y == arch.values["input.lr"]
         if not arch.values["optional.include"]:
-            assert x[2:] == [8, 0, 0]
+            assert x_told[2:] == [8, 0, 0]
+    assert any(x_asked != x_told for x_asked, x_told in zip(asked.optimizer.Xi,
+                                                           imputed.optimizer.Xi))
 
 
 def test_failures_are_told_as_the_worst_loss_once_there_is_one():

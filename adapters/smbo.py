@@ -1,0 +1,239 @@
+"""Sequential model-based optimization (SMBO) with a scikit-learn surrogate.
+
+DeepArchitect's SMBO searcher scored random samples with a surrogate built on
+features hashed from counter-based names (`M.Conv2D-3`) with Python's
+salted `hash()`, so a model saved in one process was meaningless in the next
+and the names changed with construction order. Here:
+
+- features are keyed by stable path names (`da_bridge.surrogate.Featurizer`):
+  one-hot indicators of categorical choices, numeric values as they are,
+  nothing for hyperparameters that are not live in an architecture, and
+  counts of each value of a property across paths (how many `*.op` are
+  `nor_conv_3x3`);
+- the surrogate is a tree ensemble (random forest by default) whose spread
+  across trees is the uncertainty that expected improvement needs;
+- candidates are fresh samples of the unfolding space plus local mutations of
+  the best architectures so far: one hyperparameter changed, what it reveals
+  sampled, everything else kept;
+- the history is values maps, so `restore` resumes from the results store
+  without rebuilding anything.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from da_bridge._imports import require
+from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
+from da_bridge.searchers.base import Proposal, Searcher
+from da_bridge.space import SearchSpace
+from da_bridge.surrogate import SurrogateModel, make_estimator
+
+Values = dict[str, Any]
+Y_TRANSFORMS = ("log", "rank", None)
+
+
+class SMBOSearcher(Searcher):
+    """Ask/tell SMBO: a tree-ensemble surrogate and expected improvement.
+
+    Args:
+        space: The search space.
+        seed: Seeds sampling and the surrogate: the same seed gives the same proposals.
+        direction: "minimize" or "maximize" (`da_bridge.search` sets it).
+        estimator: "rf" (random forest), "et" (extra trees) or a scikit-learn
+            ensemble regressor with `estimators_`.
+        n_trees: Trees of the "rf" or "et" ensemble.
+        y_transform: How losses are rescaled before the surrogate sees them: "log"
+            (`log(loss - best + eps)`, which spreads out the region near the best
+            and squeezes catastrophic failures), "rank", or None.
+        n_initial: Random architectures before the surrogate takes over.
+        n_candidates: Fresh samples scored per proposal.
+        n_parents: How many of the best architectures are mutated per proposal.
+        max_mutations: At most this many mutations of each parent.
+        xi: Improvement margin of expected improvement, in transformed units.
+
+    Example:
+        >>> from da_bridge.spaces.examples import poster_space
+        >>> searcher = SMBOSearcher(poster_space(), seed=0, n_initial=3)
+        >>> for _ in range(5):
+        ...     proposal = searcher.ask()
+        ...     searcher.tell(proposal, proposal.values["conv.filters"] / 64)
+        >>> len(searcher.history)
+        5
+    """
+
+    def __init__(self, space: SearchSpace, *, seed: int | None = None,
+                 direction: str = "minimize", estimator: str | Any = "rf",
+                 n_trees: int = 50, y_transform: str | None = "log", n_initial: int = 10,
+                 n_candidates: int = 256, n_parents: int = 3, max_mutations: int = 64,
+                 xi: float = 0.0) -> None:
+        super().__init__(space, seed=seed, direction=direction)
+        for name, value in (("n_initial", n_initial), ("n_trees", n_trees),
+                            ("n_candidates", n_candidates), ("n_parents", n_parents),
+                            ("max_mutations", max_mutations)):
+            low = 1 if name in ("n_initial", "n_trees") else 0
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+        if y_transform not in Y_TRANSFORMS:
+            raise ValueError(f"y_transform must be one of {list(Y_TRANSFORMS)}; "
+                             f"got {y_transform!r}")
+        make_estimator(estimator, seed, n_estimators=n_trees)  # fail now, not at trial 11
+        self.estimator, self.n_trees, self.y_transform = estimator, n_trees, y_transform
+        self.n_initial, self.n_candidates = n_initial, n_candidates
+        self.n_parents, self.max_mutations, self.xi = n_parents, max_mutations, float(xi)
+        self.history: list[tuple[Values, float | None]] = []  # (JSON values map, loss)
+        self._rng = random.Random(seed)
+        self._seen: set[str] = set()
+
+    def ask(self) -> Proposal:
+        scored = [(v, loss) for v, loss in self.history if loss is not None]
+        if len(scored) < self.n_initial:
+            values = self._fresh_sample()
+        else:
+            values = self._most_promising(scored)
+        self._seen.add(_key(values))
+        arch = self.space.replay(values)
+        return Proposal(arch, dict(arch.values), token=values)
+
+    def tell(self, proposal: Proposal, score: float | None) -> None:
+        values = proposal.token if proposal.token is not None else \
+            proposal.architecture.json_values()
+        self._record(values, self.loss(score))
+
+    def restore(self, history: Iterable[tuple[Mapping[str, Any], float | None]]) -> None:
+        """Take finished trials from the store (values maps in JSON form) as told."""
+        for values, score in history:
+            self._record(dict(values), self.loss(score))
+
+    def _record(self, values: Values, loss: float | None) -> None:
+        self._seen.add(_key(values))
+        self.history.append((values, loss))
+
+    def _most_promising(self, scored: list[tuple[Values, float]]) -> Values:
+        candidates = self._candidates(scored)
+        if not candidates:
+            return self._fresh_sample()
+        target = transform_losses(np.array([loss for _, loss in scored]), self.y_transform)
+        model = SurrogateModel.train([(values, y) for (values, _), y in zip(scored, target)],
+                                     estimator=make_estimator(self.estimator,
+                                                              self._rng.randrange(2**31),
+                                                              n_estimators=self.n_trees),
+                                     quantile_target=False)
+        mean, std = model.predict_many(candidates)
+        ei = expected_improvement(mean, std, float(target.min()), self.xi)
+        return candidates[int(np.argmax(ei))]
+
+    def _candidates(self, scored: list[tuple[Values, float]]) -> list[Values]:
+        parents = sorted(scored, key=lambda pair: pair[1])[:self.n_parents]
+        pool = [m for values, _ in parents for m in self._mutations(values)]
+        pool += [_sample(self.space, self._rng) for _ in range(self.n_candidates)]
+        unique, keys = [], set(self._seen)
+        for values in pool:
+            key = _key(values)
+            if key not in keys:
+                keys.add(key)
+                unique.append(values)
+        return unique
+
+    def _mutations(self, parent: Values) -> list[Values]:
+        """Architectures that differ from `parent` in one hyperparameter (and what it reveals)."""
+        changes = [(path, value) for path, decl in _declarations(self.space, parent)
+                   for value in _alternatives(decl, parent[path], self._rng)]
+        if len(changes) > self.max_mutations:
+            changes = self._rng.sample(changes, self.max_mutations)
+        return [_sample(self.space, self._rng, {**parent, path: value}) for path, value in changes]
+
+    def _fresh_sample(self) -> Values:
+        values = _sample(self.space, self._rng)
+        for _ in range(100):
+            if _key(values) not in self._seen:
+                break
+            values = _sample(self.space, self._rng)
+        return values
+
+
+def expected_improvement(mean: np.ndarray, std: np.ndarray, best: float,
+                         xi: float = 0.0) -> np.ndarray:
+    """Expected improvement below `best` of predictions `mean` +- `std` (minimization).
+
+    Example:
+        >>> expected_improvement(np.array([0.0, 1.0]), np.array([0.0, 1.0]), 0.5).round(3)
+        array([0.5  , 0.198])
+    """
+    special = require("scipy.special", "sklearn")
+    improvement = best - np.asarray(mean, dtype=float) - xi
+    std = np.asarray(std, dtype=float)
+    safe = np.where(std > 0, std, 1.0)
+    z = improvement / safe
+    ei = improvement * special.ndtr(z) + safe * np.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+    return np.where(std > 0, ei, np.maximum(improvement, 0.0))
+
+
+def transform_losses(losses: np.ndarray, y_transform: str | None) -> np.ndarray:
+    """Losses as the surrogate sees them (lower is still better).
+
+    Example:
+        >>> transform_losses(np.array([3.0, 1.0, 2.0]), "rank").tolist()
+        [1.0, 0.0, 0.5]
+        >>> transform_losses(np.array([1.0, 101.0]), "log").round(2).tolist()
+        [-2.3, 4.61]
+    """
+    losses = np.asarray(losses, dtype=float)
+    if y_transform == "rank":
+        ranks = np.argsort(np.argsort(losses, kind="stable"), kind="stable")
+        return ranks / max(len(losses) - 1, 1)
+    if y_transform == "log":
+        spread = float(losses.max() - losses.min())
+        return np.log(losses - losses.min() + (1e-3 * spread if spread > 0 else 1.0))
+    return losses
+
+
+def _sample(space: SearchSpace, rng: random.Random, keep: Mapping[str, Any] | None = None
+            ) -> Values:
+    """A values map (JSON form): the values in `keep` where they are live, the rest drawn."""
+    u, values = space.unfold(), {}
+    while (h := u.next()) is not None:
+        decl = h.hyperparameter
+        value = decl.decode(keep[h.name], h.name) if keep and h.name in keep else decl.sample(rng)
+        u.assign(value)
+        values[h.name] = decl.encode(value)
+    return values
+
+
+def _declarations(space: SearchSpace, values: Values) -> list[tuple[str, Hyperparameter]]:
+    u, declarations = space.unfold(), []
+    while (h := u.next()) is not None:
+        declarations.append((h.name, h.hyperparameter))
+        u.assign(h.decode(values[h.name], h.name))
+    return declarations
+
+
+def _alternatives(decl: Hyperparameter, current: Any, rng: random.Random) -> list[Any]:
+    """Values next to `current` (JSON form): every other choice, or nearby numbers."""
+    if isinstance(decl, Discrete):
+        index = decl.index(decl.decode(current, "mutation"))
+        return [decl.encode(v) for i, v in enumerate(decl.values) if i != index]
+    if isinstance(decl, Int):
+        near = {current + k * decl.step for k in (-2, -1, 1, 2)} | {decl.sample(rng)}
+        return sorted(v for v in near if decl.low <= v <= decl.high and v != current)
+    if isinstance(decl, Float) and decl.low < decl.high:
+        return [_perturb(decl, current, rng) for _ in range(2)]
+    return []
+
+
+def _perturb(decl: Float, current: float, rng: random.Random) -> float:
+    low, high, x = decl.low, decl.high, current
+    if decl.log:
+        low, high, x = math.log(low), math.log(high), math.log(current)
+    x = min(max(rng.gauss(x, 0.1 * (high - low)), low), high)
+    return min(max(math.exp(x) if decl.log else x, decl.low), decl.high)
+
+
+def _key(values: Mapping[str, Any]) -> str:
+    return json.dumps(values, sort_keys=True)

@@ -1,0 +1,385 @@
+"""Predict the score of an architecture from its values map, without evaluating it.
+
+DeepArchitect's roadmap asks for surrogate functions that predict performance
+without training. Its `HashingSurrogate` hashed counter-based names such as
+`M.Conv2D-3` with Python's `hash()`, which is salted per process, so features
+saved in one run meant nothing in the next. Here a feature is keyed by a
+stable path name: `path` holds a numeric value, `path=token` is the one-hot
+indicator of a categorical choice, and a hyperparameter that is not live in
+an architecture (an optional that is off) is simply absent: its indicators
+are 0 and its numeric value is a fill value below every observed one, which a
+tree separates in one split. Counts such as `count(op=nor_conv_3x3)` pool one
+property across paths (the bag of operations of a cell), so what is learnt
+about an operation at one position carries over to the others.
+
+`fit(study)` trains a regressor (a random forest by default) on a study's
+finished trials, reports its error on held-out trials next to the error of
+always predicting the mean, and returns a `SurrogateModel`. scikit-learn is
+imported only when a model is trained.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import numbers
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from da_bridge._imports import require
+
+Values = Mapping[str, Any]
+History = Sequence[tuple[Values, float]]
+
+ESTIMATORS = ("rf", "et")
+
+
+class Featurizer:
+    """Turns values maps (plain or JSON form) into rows of features keyed by path.
+
+    Args:
+        counts: Also count each categorical value per property name across
+            paths: `count(op=conv)` is how many `*.op` choices picked `conv`,
+            the bag of operations of a cell, which a model can share across
+            positions.
+
+    Example:
+        >>> f = Featurizer(counts=False).fit([{"act": "relu", "units": 64}, {"act": "tanh"}])
+        >>> f.names
+        ['act=relu', 'units', 'act=tanh']
+        >>> f.transform([{"act": "tanh"}]).tolist()
+        [[0.0, 63.0, 1.0]]
+        >>> Featurizer().fit([{"a.op": "conv", "b.op": "conv"}]).names
+        ['a.op=conv', 'b.op=conv', 'count(op=conv)']
+    """
+
+    def __init__(self, *, counts: bool = True) -> None:
+        self.counts = counts
+        self.columns: dict[str, int] = {}
+        self.fill: dict[int, float] = {}
+
+    @property
+    def names(self) -> list[str]:
+        """The feature names, in column order."""
+        return list(self.columns)
+
+    def fit(self, maps: Iterable[Values]) -> Featurizer:
+        """Learn the columns and the fill value of every numeric column."""
+        lowest: dict[int, tuple[float, float]] = {}
+        for values in maps:
+            for name, x in self._features(values):
+                col = self.columns.setdefault(name, len(self.columns))
+                if x is not None and not name.startswith("count("):  # absent count is 0
+                    low, high = lowest.get(col, (x, x))
+                    lowest[col] = (min(low, x), max(high, x))
+        self.fill = {col: low - (high - low) - 1.0 for col, (low, high) in lowest.items()}
+        return self
+
+    def transform(self, maps: Iterable[Values]) -> np.ndarray:
+        """One row per values map; features never seen in `fit` are ignored."""
+        maps = list(maps)
+        X = np.zeros((len(maps), len(self.columns)))
+        for col, fill in self.fill.items():
+            X[:, col] = fill
+        for row, values in enumerate(maps):
+            for name, x in self._features(values):
+                col = self.columns.get(name)
+                if col is not None:
+                    X[row, col] = 1.0 if x is None else x
+        return X
+
+    def _features(self, values: Values) -> list[tuple[str, float | None]]:
+        features = list(_features(values))
+        if self.counts:
+            bag: dict[str, float] = {}
+            for name, x in features:
+                if x is None:
+                    path, token = name.split("=", 1)
+                    key = f"count({path.rsplit('.', 1)[-1].rsplit('/', 1)[-1]}={token})"
+                    bag[key] = bag.get(key, 0.0) + 1.0
+            features.extend(bag.items())
+        return features
+
+
+class QuantileTarget:
+    """A monotone map from scores to the normal scores of their ranks, and back.
+
+    Example:
+        >>> target = QuantileTarget(np.array([1.0, 2.0, 3.0, 100.0]))
+        >>> target.forward(np.array([2.0, 100.0])).round(2).tolist()
+        [-0.32, 1.15]
+        >>> target.inverse(target.forward(np.array([2.0, 50.0]))).tolist()
+        [2.0, 50.0]
+    """
+
+    def __init__(self, scores: np.ndarray) -> None:
+        from statistics import NormalDist
+
+        self.scores = np.unique(np.asarray(scores, dtype=float))
+        n = len(self.scores)
+        self.normal = np.array([NormalDist().inv_cdf((i + 0.5) / n) for i in range(n)])
+
+    def forward(self, scores: np.ndarray) -> np.ndarray:
+        if len(self.scores) == 1:
+            return np.zeros(len(scores))
+        return np.interp(scores, self.scores, self.normal)
+
+    def inverse(self, normal: np.ndarray) -> np.ndarray:
+        if len(self.scores) == 1:
+            return np.full(len(normal), self.scores[0])
+        return np.interp(normal, self.normal, self.scores)
+
+
+@dataclass(frozen=True)
+class Report:
+    """How well a surrogate predicted held-out trials.
+
+    Attributes:
+        n_train: Trials it was trained on for the report.
+        n_test: Held-out trials it was scored on.
+        mae: Mean absolute error of its predictions.
+        r2: Coefficient of determination (1 is perfect, 0 is the mean predictor).
+        spearman: Rank correlation between predictions and scores.
+        baseline_mae: Mean absolute error of predicting the training mean.
+
+    Example:
+        >>> report = Report(n_train=30, n_test=10, mae=0.5, r2=0.4, spearman=0.7,
+        ...                 baseline_mae=0.9)
+        >>> report.beats_baseline
+        True
+    """
+
+    n_train: int
+    n_test: int
+    mae: float
+    r2: float
+    spearman: float
+    baseline_mae: float
+
+    @property
+    def beats_baseline(self) -> bool:
+        """True when the surrogate's error is below the mean predictor's."""
+        return self.mae < self.baseline_mae
+
+    def __str__(self) -> str:
+        return (f"held-out MAE {self.mae:.4g} (mean predictor {self.baseline_mae:.4g}), "
+                f"R2 {self.r2:.3f}, Spearman {self.spearman:.3f} "
+                f"on {self.n_test} trials (trained on {self.n_train})")
+
+
+class SurrogateModel:
+    """A regressor from values maps to scores.
+
+    Attributes:
+        featurizer: The path-keyed features it reads.
+        estimator: The fitted scikit-learn regressor.
+        n_trials: The trials it was trained on.
+        report: The held-out error report (`fit` sets it; None from `train`).
+
+    Example:
+        >>> history = [({"op": op, "width": w}, w / 10 + (op == "conv"))
+        ...            for op in ("conv", "pool") for w in range(1, 9)]
+        >>> model = SurrogateModel.train(history, seed=0)
+        >>> model.predict({"op": "conv", "width": 8}) > model.predict({"op": "pool", "width": 1})
+        True
+    """
+
+    def __init__(self, featurizer: Featurizer, estimator: Any, n_trials: int,
+                 target: QuantileTarget | None = None) -> None:
+        self.featurizer, self.estimator, self.n_trials = featurizer, estimator, n_trials
+        self.target = target
+        self.report: Report | None = None
+
+    def __repr__(self) -> str:
+        return f"SurrogateModel({type(self.estimator).__name__}, n_trials={self.n_trials})"
+
+    @classmethod
+    def train(cls, history: History, *, estimator: str | Any = "rf", seed: int | None = None,
+              quantile_target: bool = True) -> SurrogateModel:
+        """Fit on `(values map, score)` pairs, all of them (no held-out report).
+
+        With `quantile_target`, the regressor learns the normal scores of the
+        scores' ranks (`QuantileTarget`) and predictions are mapped back:
+        architecture scores are heavy-tailed (a cell without a path from input
+        to output scores at chance), and a few such outliers would otherwise
+        dominate a squared-error fit.
+        """
+        maps, y = _split_history(history)
+        featurizer = Featurizer().fit(maps)
+        target = QuantileTarget(y) if quantile_target else None
+        model = make_estimator(estimator, seed)
+        model.fit(featurizer.transform(maps), y if target is None else target.forward(y))
+        return cls(featurizer, model, len(maps), target)
+
+    def predict(self, values: Values, *, return_std: bool = False) -> Any:
+        """The predicted score of one values map (with its ensemble spread)."""
+        mean, std = self.predict_many([values])
+        return (float(mean[0]), float(std[0])) if return_std else float(mean[0])
+
+    def predict_many(self, maps: Sequence[Values]) -> tuple[np.ndarray, np.ndarray]:
+        """Predicted scores and their spread across the ensemble's members (zeros if none)."""
+        X = self.featurizer.transform(maps)
+        if not len(X):
+            return np.zeros(0), np.zeros(0)
+        back = (lambda z: z) if self.target is None else self.target.inverse
+        mean = back(np.asarray(self.estimator.predict(X), dtype=float))
+        members = getattr(self.estimator, "estimators_", None)
+        if not isinstance(members, list) or not all(hasattr(m, "predict") for m in members):
+            return mean, np.zeros(len(X))
+        return mean, np.stack([back(m.predict(X)) for m in members]).std(axis=0)
+
+
+def fit(source: Any, *, storage: Any = None, estimator: str | Any = "rf",
+        test_size: float = 0.25, seed: int | None = 0, objective: int = 0) -> SurrogateModel:
+    """Train a surrogate on finished trials and report its held-out error.
+
+    The report comes from a model trained on the other trials; the returned
+    model is then refit on every trial.
+
+    Args:
+        source: An Optuna study, a study name (in `storage`), a DataFrame from
+            `da_bridge.load_results`, or `(values map, score)` pairs.
+        storage: Where a study named by `source` lives (default: the embedded store).
+        estimator: "rf" (random forest), "et" (extra trees) or a scikit-learn regressor.
+        test_size: Fraction of trials held out for the report.
+        seed: Seeds the split and the estimator.
+        objective: Which score of a multi-objective study to predict.
+
+    Example:
+        >>> history = [({"op": op, "width": w}, w / 10 + (op == "conv"))
+        ...            for op in ("conv", "pool") for w in range(1, 11)]
+        >>> model = fit(history)
+        >>> model.report.beats_baseline
+        True
+    """
+    if not 0 < test_size < 1:
+        raise ValueError(f"test_size must be in (0, 1); got {test_size!r}")
+    history = training_data(source, storage=storage, objective=objective)
+    n_test = max(1, round(test_size * len(history)))
+    if len(history) - n_test < 2:
+        raise ValueError(f"a surrogate needs at least {n_test + 2} finished trials with a "
+                         f"score; got {len(history)}")
+    shuffled = list(history)
+    random.Random(seed).shuffle(shuffled)
+    train, test = shuffled[n_test:], shuffled[:n_test]
+    held_out = SurrogateModel.train(train, estimator=estimator, seed=seed)
+    report = _report(held_out, train, test)
+    model = SurrogateModel.train(history, estimator=estimator, seed=seed)
+    model.report = report
+    return model
+
+
+def training_data(source: Any, *, storage: Any = None, objective: int = 0) -> list:
+    """`(values map, score)` pairs of the finished trials of a study, DataFrame or list.
+
+    Example:
+        >>> training_data([({"a": 1}, 0.5)])
+        [({'a': 1}, 0.5)]
+    """
+    if isinstance(source, str):
+        from da_bridge.store import load_study
+
+        source = load_study(source, storage)
+    if hasattr(source, "get_trials"):
+        return _study_history(source, objective)
+    if hasattr(source, "columns") and "values" in source.columns:
+        return _frame_history(source, objective)
+    pairs = [(dict(v), float(s)) for v, s in source]
+    return [(v, s) for v, s in pairs if math.isfinite(s)]
+
+
+def make_estimator(estimator: str | Any, seed: int | None, *, n_estimators: int = 100) -> Any:
+    """A fresh scikit-learn regressor: "rf", "et" (of `n_estimators` trees) or a clone.
+
+    Example:
+        >>> type(make_estimator("et", 0)).__name__
+        'ExtraTreesRegressor'
+    """
+    require("sklearn", "sklearn")
+    from sklearn.base import clone
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+
+    if estimator == "rf":
+        return RandomForestRegressor(n_estimators=n_estimators, max_features=0.5,
+                                     random_state=seed)
+    if estimator == "et":
+        return ExtraTreesRegressor(n_estimators=n_estimators, bootstrap=True, random_state=seed)
+    if isinstance(estimator, str) or not hasattr(estimator, "fit"):
+        raise ValueError(f"estimator must be one of {list(ESTIMATORS)} or a scikit-learn "
+                         f"regressor; got {estimator!r}")
+    return clone(estimator)
+
+
+def _features(values: Values) -> Iterable[tuple[str, float | None]]:
+    """`(name, numeric value)` for numbers, `(path=token, None)` for categorical choices."""
+    for path, value in values.items():
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            if math.isfinite(value):
+                yield path, float(value)
+        else:
+            yield f"{path}={_token(value)}", None
+
+
+def _token(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, Mapping) and "index" in value:
+        return f"#{value['index']}"
+    try:
+        return json.dumps(value, sort_keys=True)
+    except TypeError:
+        return repr(value)
+
+
+def _split_history(history: History) -> tuple[list[Values], np.ndarray]:
+    maps = [values for values, _ in history]
+    if not maps:
+        raise ValueError("a surrogate needs at least one finished trial with a score")
+    return maps, np.array([score for _, score in history], dtype=float)
+
+
+def _report(model: SurrogateModel, train: History, test: History) -> Report:
+    maps, y = _split_history(test)
+    predicted, _ = model.predict_many(maps)
+    baseline = float(np.mean([score for _, score in train]))
+    residual = float(np.sum((y - predicted) ** 2))
+    total = float(np.sum((y - y.mean()) ** 2))
+    return Report(
+        n_train=len(train), n_test=len(test),
+        mae=float(np.mean(np.abs(y - predicted))),
+        r2=1.0 - residual / total if total > 0 else 0.0,
+        spearman=_spearman(predicted, y),
+        baseline_mae=float(np.mean(np.abs(y - baseline))))
+
+
+def _spearman(a: np.ndarray, b: np.ndarray) -> float:
+    if len(a) < 2:
+        return 0.0
+    from scipy.stats import spearmanr
+
+    rho = spearmanr(a, b).statistic
+    return float(rho) if math.isfinite(rho) else 0.0
+
+
+def _study_history(study: Any, objective: int) -> list:
+    from da_bridge.adapters.optuna import VALUES_ATTR
+
+    pairs = []
+    for trial in study.get_trials(deepcopy=False):
+        if trial.state.name != "COMPLETE" or VALUES_ATTR not in trial.user_attrs:
+            continue
+        pairs.append((dict(trial.user_attrs[VALUES_ATTR]), float(trial.values[objective])))
+    return pairs
+
+
+def _frame_history(frame: Any, objective: int) -> list:
+    column = "score" if "score" in frame.columns else f"score_{objective}"
+    if column not in frame.columns:
+        raise ValueError(f"the DataFrame has no {column!r} column; columns: {list(frame.columns)}")
+    done = frame if "state" not in frame.columns else frame[frame["state"] == "COMPLETE"]
+    return [(dict(v), float(s)) for v, s in zip(done["values"], done[column])
+            if s is not None and math.isfinite(s)]

@@ -1,0 +1,39 @@
+"""scikit-learn pipelines as a search domain.
+
+Wrap estimator classes as modules (`sklearn_module`), compose them with the
+engine's combinators and `siso_union`, compile an architecture to a real
+`Pipeline` (`to_pipeline`), and search with `ArchitectureSearchCV`, a
+scikit-learn estimator. `classification_space()` and `regression_space()`
+are ready-made spaces.
+"""
+
+from .builtin import (
+    CLASSIFIERS,
+    REGRESSORS,
+    classification_space,
+    regression_space,
+)
+from .code import pipeline_code
+from .compile import to_pipeline
+from .data import Dataset, DatasetError, load_csv, load_dataset
+from .modules import select_columns, siso_union, sklearn_module
+from .objective import cross_val_objective
+from .search_cv import ArchitectureSearchCV
+
+__all__ = [
+    "CLASSIFIERS",
+    "REGRESSORS",
+    "ArchitectureSearchCV",
+    "Dataset",
+    "DatasetError",
+    "classification_space",
+    "cross_val_objective",
+    "load_csv",
+    "load_dataset",
+    "pipeline_code",
+    "regression_space",
+    "select_columns",
+    "siso_union",
+    "sklearn_module",
+    "to_pipeline",
+]

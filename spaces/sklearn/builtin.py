@@ -1,0 +1,261 @@
+"""Built-in pipeline spaces: preprocessing, an optional feature step, and a model choice.
+
+The layout of `classification_space()` (regression alike):
+
+    [impute: SimpleImputer(strategy) or nothing]
+    scale:    none | StandardScaler | MinMaxScaler | RobustScaler
+    features: none | PCA(n_components) | SelectKBest(k) | PolynomialFeatures
+              | FeatureUnion(PCA, SelectKBest)
+    model:    logreg | svc | knn | rf | extra_trees | hist_gb
+
+Each model's hyperparameters appear only when it is chosen. Sizes are safe on
+small data: PCA keeps a fraction of the variance, and SelectKBest with a `k`
+above the number of features keeps them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from da_bridge import (
+    Bool,
+    Discrete,
+    Float,
+    Int,
+    SearchSpace,
+    identity,
+    siso_optional,
+    siso_or,
+    siso_sequential,
+)
+from da_bridge._imports import require
+from da_bridge.errors import DomainError
+from da_bridge.modules import Fragment
+
+from .modules import select_columns, siso_union, sklearn_module
+
+CLASSIFIERS = ("logreg", "svc", "knn", "rf", "extra_trees", "hist_gb")
+REGRESSORS = ("ridge", "svr", "knn", "rf", "extra_trees", "hist_gb")
+SCALERS = ("none", "standard", "minmax", "robust")
+FEATURES = ("none", "pca", "select", "poly", "union")
+#: PolynomialFeatures is offered up to this many input features (degree 2 on 30 gives 495).
+POLY_MAX_FEATURES = 20
+#: The largest SelectKBest `k` when the number of features is not given.
+DEFAULT_MAX_K = 64
+
+
+@dataclass(frozen=True)
+class _Options:
+    kind: str
+    models: tuple[str, ...]
+    numeric_columns: tuple[Any, ...] | None
+    categorical_columns: tuple[Any, ...] | None
+    impute: bool | None
+    n_features: int | None
+    probability: bool = False
+
+
+def classification_space(*, models: Sequence[str] | None = None,
+                         numeric_columns: Sequence[Any] | None = None,
+                         categorical_columns: Sequence[Any] | None = None,
+                         impute: bool | None = None, n_features: int | None = None,
+                         probability: bool = False) -> SearchSpace:
+    """Classification pipelines: preprocessing, an optional feature step, a classifier.
+
+    Args:
+        models: A subset of `CLASSIFIERS` to choose from (default: all).
+        numeric_columns: With `categorical_columns`, the columns to impute and
+            scale; the two go through a `ColumnTransformer`.
+        categorical_columns: Columns to one-hot encode (missing values and rare
+            or unseen categories get their own columns).
+        impute: True always imputes numeric columns, False never, None (default)
+            leaves it to the search.
+        n_features: The number of input features, if known: bounds SelectKBest's
+            `k` and drops PolynomialFeatures above `POLY_MAX_FEATURES`.
+        probability: Use `SVC(probability=True)` so every model has `predict_proba`
+            (SVC fits get about five times slower).
+
+    Example:
+        >>> from da_bridge.spaces.sklearn import classification_space
+        >>> space = classification_space(models=["svc", "knn"], impute=False)
+        >>> space.unfold().next().name
+        'scale.choice'
+        >>> arch = space.sample(0)
+        >>> arch.values["model.choice"] in ("svc", "knn")
+        True
+    """
+    return SearchSpace(_Build(_options(
+        "classification", models, CLASSIFIERS, numeric_columns, categorical_columns, impute,
+        n_features, probability)))
+
+
+def regression_space(*, models: Sequence[str] | None = None,
+                     numeric_columns: Sequence[Any] | None = None,
+                     categorical_columns: Sequence[Any] | None = None,
+                     impute: bool | None = None, n_features: int | None = None) -> SearchSpace:
+    """Regression pipelines; the options are those of `classification_space`.
+
+    Models: `REGRESSORS` (ridge, SVR, k-NN, random forest, extra trees,
+    HistGradientBoosting).
+
+    Example:
+        >>> from da_bridge.spaces.sklearn import regression_space, to_pipeline
+        >>> space = regression_space(models=["ridge"], impute=False)
+        >>> to_pipeline(space.replay({"scale.choice": "none", "features.choice": "none",
+        ...                           "model.choice": "ridge", "model/ridge/ridge.alpha": 0.5}))
+        Pipeline(steps=[('ridge', Ridge(alpha=0.5))])
+    """
+    return SearchSpace(_Build(_options(
+        "regression", models, REGRESSORS, numeric_columns, categorical_columns, impute,
+        n_features)))
+
+
+class _Build:
+    """The build function of a built-in space: picklable, with a readable name."""
+
+    def __init__(self, options: _Options) -> None:
+        self.options = options
+        self.__qualname__ = f"{options.kind}_space"
+
+    def __call__(self) -> Fragment:
+        o = self.options
+        return siso_sequential([_preprocess(o), _features(o), _model(o)])
+
+
+def _options(kind, models, allowed, numeric, categorical, impute, n_features,
+             probability=False) -> _Options:
+    models = tuple(allowed if models is None else ([models] if isinstance(models, str)
+                                                   else models))
+    if not models or not set(models) <= set(allowed) or len(set(models)) < len(models):
+        raise DomainError("models", list(models), f"distinct names among {list(allowed)}")
+    if n_features is not None and (isinstance(n_features, bool) or
+                                   not isinstance(n_features, int) or n_features < 1):
+        raise DomainError("n_features", n_features, "a positive integer or None")
+    if impute not in (None, False, True):
+        raise DomainError("impute", impute, "True, False or None")
+    return _Options(kind, models, _columns(numeric, "numeric_columns"),
+                    _columns(categorical, "categorical_columns"), impute, n_features,
+                    bool(probability))
+
+
+def _columns(columns: Any, what: str) -> tuple[Any, ...] | None:
+    if columns is None:
+        return None
+    if isinstance(columns, (str, bytes)) or not isinstance(columns, Sequence):
+        raise DomainError(what, columns, "a list of column names or indices")
+    return tuple(columns)
+
+
+def _preprocess(o: _Options) -> Fragment:
+    if not o.numeric_columns and not o.categorical_columns:
+        return siso_sequential([_impute(o), _scale()])
+    preprocessing = require("sklearn.preprocessing", "sklearn")
+    numeric, categorical = list(o.numeric_columns or ()), list(o.categorical_columns or ())
+    branches = {}
+    if numeric:
+        branches["numeric"] = lambda: siso_sequential(
+            [select_columns(numeric), _impute(o), _scale()])
+    if categorical:
+        branches["categorical"] = lambda: siso_sequential([
+            select_columns(categorical),
+            sklearn_module(preprocessing.OneHotEncoder, {
+                "handle_unknown": "infrequent_if_exist", "max_categories": 20,
+                "sparse_output": False})])
+    return siso_union(branches, name="columns")
+
+
+def _impute(o: _Options) -> Fragment:
+    impute = require("sklearn.impute", "sklearn")
+    return siso_optional(
+        lambda: sklearn_module(impute.SimpleImputer, {"strategy": Discrete(["mean", "median"])}),
+        Bool() if o.impute is None else o.impute, name="impute")
+
+
+def _scale() -> Fragment:
+    p = require("sklearn.preprocessing", "sklearn")
+    options = {"none": identity, "standard": lambda: sklearn_module(p.StandardScaler),
+               "minmax": lambda: sklearn_module(p.MinMaxScaler),
+               "robust": lambda: sklearn_module(p.RobustScaler)}
+    return siso_or(options, Discrete(SCALERS), name="scale")
+
+
+def _features(o: _Options) -> Fragment:
+    decomposition = require("sklearn.decomposition", "sklearn")
+    selection = require("sklearn.feature_selection", "sklearn")
+    p = require("sklearn.preprocessing", "sklearn")
+    score_func = selection.f_classif if o.kind == "classification" else selection.f_regression
+    max_k = o.n_features or DEFAULT_MAX_K
+    min_k = min(max_k, max(2, max_k // 8))  # a few of many features: rarely worth a trial
+
+    def pca() -> Fragment:
+        return sklearn_module(decomposition.PCA, {"n_components": Float(0.7, 0.99)})
+
+    def select() -> Fragment:
+        return sklearn_module(selection.SelectKBest, {
+            "score_func": score_func, "k": Int(min_k, max_k, log=True)})
+
+    options = {"none": identity, "pca": pca, "select": select,
+               "poly": lambda: sklearn_module(p.PolynomialFeatures, {
+                   "interaction_only": Bool(), "include_bias": False}),
+               "union": lambda: siso_union({"pca": pca, "select": select})}
+    if o.n_features is not None and o.n_features > POLY_MAX_FEATURES:
+        del options["poly"]
+    return siso_or(options, Discrete(list(options)), name="features")
+
+
+def _model(o: _Options) -> Fragment:
+    table = _classifiers(o) if o.kind == "classification" else _regressors()
+    return siso_or({name: table[name] for name in o.models}, Discrete(list(o.models)),
+                   name="model")
+
+
+def _classifiers(o: _Options) -> dict[str, Any]:
+    ensemble = require("sklearn.ensemble", "sklearn")
+    linear = require("sklearn.linear_model", "sklearn")
+    neighbors = require("sklearn.neighbors", "sklearn")
+    svm = require("sklearn.svm", "sklearn")
+    svc = {"C": Float(0.1, 1e3, log=True), "gamma": Float(1e-4, 1.0, log=True)}
+    return {
+        "logreg": lambda: sklearn_module(linear.LogisticRegression, {
+            "C": Float(1e-3, 1e3, log=True), "max_iter": 1000}),
+        "svc": lambda: sklearn_module(svm.SVC, {**svc, "probability": True}
+                                      if o.probability else svc),
+        "knn": lambda: sklearn_module(neighbors.KNeighborsClassifier, _knn()),
+        "rf": lambda: sklearn_module(ensemble.RandomForestClassifier, _forest()),
+        "extra_trees": lambda: sklearn_module(ensemble.ExtraTreesClassifier, _forest()),
+        "hist_gb": lambda: sklearn_module(ensemble.HistGradientBoostingClassifier, _boosting()),
+    }
+
+
+def _regressors() -> dict[str, Any]:
+    ensemble = require("sklearn.ensemble", "sklearn")
+    linear = require("sklearn.linear_model", "sklearn")
+    neighbors = require("sklearn.neighbors", "sklearn")
+    svm = require("sklearn.svm", "sklearn")
+    return {
+        "ridge": lambda: sklearn_module(linear.Ridge, {"alpha": Float(1e-3, 1e3, log=True)}),
+        "svr": lambda: sklearn_module(svm.SVR, {
+            "C": Float(0.1, 1e3, log=True), "gamma": Float(1e-4, 1.0, log=True),
+            "epsilon": Float(1e-3, 1.0, log=True)}),
+        "knn": lambda: sklearn_module(neighbors.KNeighborsRegressor, _knn()),
+        "rf": lambda: sklearn_module(ensemble.RandomForestRegressor, _forest()),
+        "extra_trees": lambda: sklearn_module(ensemble.ExtraTreesRegressor, _forest()),
+        "hist_gb": lambda: sklearn_module(ensemble.HistGradientBoostingRegressor, _boosting()),
+    }
+
+
+def _knn() -> dict[str, Any]:
+    return {"n_neighbors": Int(1, 30, log=True), "weights": Discrete(["uniform", "distance"])}
+
+
+def _forest() -> dict[str, Any]:
+    return {"n_estimators": Int(50, 300, log=True), "max_features": Float(0.05, 0.5, log=True),
+            "min_samples_leaf": Int(1, 10, log=True)}
+
+
+def _boosting() -> dict[str, Any]:
+    return {"learning_rate": Float(0.03, 0.3, log=True), "max_iter": Int(30, 150, log=True),
+            "max_leaf_nodes": Int(8, 64, log=True),
+            "l2_regularization": Float(1e-6, 1.0, log=True)}

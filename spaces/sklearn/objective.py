@@ -1,0 +1,145 @@
+"""The cross-validation objective shared by `ArchitectureSearchCV` and the CLI task."""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from da_bridge._imports import require
+from da_bridge.architecture import Architecture
+
+from .compile import to_pipeline
+
+#: Trial user attributes: per-fold test scores, fit and score times, and the error of a failed fit.
+SPLIT_SCORES_ATTR = "sklearn.split_scores"
+FIT_TIMES_ATTR = "sklearn.fit_times"
+SCORE_TIMES_ATTR = "sklearn.score_times"
+ERROR_ATTR = "sklearn.error"
+
+# Warnings the built-in spaces trigger by design on some data; they say nothing about a trial.
+_NOISE = (
+    (r"k=\d+ is greater than n_features=\d+", UserWarning),
+    (r"Features .* are constant", UserWarning),
+    (r"(invalid value|divide by zero) encountered in (divide|true_divide)", RuntimeWarning),
+)
+
+
+def cross_val_objective(X: Any, y: Any, *, cv: Any = 5, scoring: Any = None,
+                        classifier: bool = True, n_jobs: int | None = None,
+                        random_state: int | None = None, groups: Any = None,
+                        params: Mapping[str, Any] | None = None) -> CrossValObjective:
+    """An objective for `da_bridge.search`: the mean cross-validated score of `to_pipeline(arch)`.
+
+    The folds are drawn once, so every trial sees the same splits. A pipeline
+    that fails to fit raises, which fails the trial and not the search; the
+    error is kept in the trial's `sklearn.error` user attribute.
+
+    Args:
+        X: Features.
+        y: Targets.
+        cv: Folds, a splitter or an iterable of splits (as in `cross_validate`).
+        scoring: A scorer name or callable; None uses the pipeline's `score`.
+        classifier: Stratify the folds when `y` is a class label.
+        n_jobs: Folds fitted in parallel (joblib processes).
+        random_state: Set on every `random_state` argument of the pipeline's steps
+            that is None, so a trial's score is reproducible.
+        groups: Group labels for group-aware splitters.
+        params: Fit parameters, routed as in `cross_validate`.
+
+    Example:
+        >>> from sklearn.datasets import load_iris
+        >>> from da_bridge import search
+        >>> from da_bridge.spaces.sklearn import classification_space, cross_val_objective
+        >>> X, y = load_iris(return_X_y=True)
+        >>> objective = cross_val_objective(X, y, cv=3, random_state=0)
+        >>> result = search(classification_space(models=["knn"]), objective, n_trials=3,
+        ...                 direction="maximize", storage=":memory:", seed=0)
+        >>> result.best_score > 0.8
+        True
+    """
+    return CrossValObjective(X, y, cv=cv, scoring=scoring, classifier=classifier, n_jobs=n_jobs,
+                             random_state=random_state, groups=groups, params=params)
+
+
+class CrossValObjective:
+    """`objective(arch, trial) -> mean test score`; built by `cross_val_objective`.
+
+    Attributes:
+        splits: The `(train, test)` index pairs every trial uses.
+        first_error: The first exception a trial raised in this process, if any.
+    """
+
+    def __init__(self, X: Any, y: Any, *, cv: Any, scoring: Any, classifier: bool,
+                 n_jobs: int | None, random_state: int | None, groups: Any,
+                 params: Mapping[str, Any] | None) -> None:
+        model_selection = require("sklearn.model_selection", "sklearn")
+        splitter = model_selection.check_cv(cv, y, classifier=classifier)
+        self.splits = list(splitter.split(X, y, groups))
+        self.X, self.y, self.scoring, self.n_jobs = X, y, scoring, n_jobs
+        self.random_state, self.params = random_state, dict(params or {})
+        self.first_error: Exception | None = None
+
+    def pipeline(self, arch: Architecture) -> Any:
+        """The unfitted pipeline of `arch`, with the objective's random state set."""
+        return seeded(to_pipeline(arch), self.random_state)
+
+    def __call__(self, arch: Architecture, trial: Any) -> float:
+        model_selection = require("sklearn.model_selection", "sklearn")
+        np = require("numpy", "sklearn")
+        try:
+            with quiet_fits(convergence=True):
+                result = model_selection.cross_validate(
+                    self.pipeline(arch), self.X, self.y, cv=self.splits, scoring=self.scoring,
+                    n_jobs=self.n_jobs, error_score="raise", params=self.params)
+        except Exception as exc:
+            trial.set_user_attr(ERROR_ATTR, f"{type(exc).__name__}: {exc}")
+            self.first_error = self.first_error or exc
+            raise
+        trial.set_user_attr(SPLIT_SCORES_ATTR, [float(s) for s in result["test_score"]])
+        trial.set_user_attr(FIT_TIMES_ATTR, [float(s) for s in result["fit_time"]])
+        trial.set_user_attr(SCORE_TIMES_ATTR, [float(s) for s in result["score_time"]])
+        return float(np.mean(result["test_score"]))
+
+
+def seeded(estimator: Any, random_state: int | None) -> Any:
+    """Set every unset `random_state` of `estimator` and its nested steps to `random_state`.
+
+    Example:
+        >>> from sklearn.ensemble import RandomForestClassifier
+        >>> from da_bridge.spaces.sklearn.objective import seeded
+        >>> seeded(RandomForestClassifier(), 3).random_state
+        3
+    """
+    if random_state is None:
+        return estimator
+    unset = {key: random_state for key, value in estimator.get_params(deep=True).items()
+             if (key == "random_state" or key.endswith("__random_state")) and value is None}
+    return estimator.set_params(**unset) if unset else estimator
+
+
+@contextlib.contextmanager
+def quiet_fits(*, convergence: bool = False) -> Iterator[None]:
+    """Hide the warnings the built-in spaces cause by design (joblib workers inherit this).
+
+    With `convergence`, also the `ConvergenceWarning`s of trials: a trial that stops
+    early is just a worse trial (the refit of the best pipeline still warns).
+
+    Example:
+        >>> import warnings
+        >>> from da_bridge.spaces.sklearn.objective import quiet_fits
+        >>> with warnings.catch_warnings(record=True) as seen:
+        ...     warnings.simplefilter("always")
+        ...     with quiet_fits():
+        ...         warnings.warn("k=9 is greater than n_features=4.", UserWarning)
+        >>> seen
+        []
+    """
+    exceptions = require("sklearn.exceptions", "sklearn")
+    with warnings.catch_warnings():
+        for message, category in _NOISE:
+            warnings.filterwarnings("ignore", message=message, category=category)
+        if convergence:
+            warnings.filterwarnings("ignore", category=exceptions.ConvergenceWarning)
+        yield
