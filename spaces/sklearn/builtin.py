@@ -8,7 +8,8 @@ The layout of `classification_space()` (regression alike):
               | FeatureUnion(PCA, SelectKBest)
     model:    logreg | svc | knn | rf | extra_trees | hist_gb
 
-Each model's hyperparameters appear only when it is chosen. Sizes are safe on
+Each model's hyperparameters appear only when it is chosen; an SVM's gamma is
+scikit-learn's "scale" or searched (`model/svc/gamma.choice`). Sizes are safe on
 small data: PCA keeps a fraction of the variance, and SelectKBest with a `k`
 above the number of features keeps them all.
 """
@@ -216,12 +217,11 @@ def _classifiers(o: _Options) -> dict[str, Any]:
     linear = require("sklearn.linear_model", "sklearn")
     neighbors = require("sklearn.neighbors", "sklearn")
     svm = require("sklearn.svm", "sklearn")
-    svc = {"C": Float(0.1, 1e3, log=True), "gamma": Float(1e-4, 1.0, log=True)}
+    svc = {"probability": True} if o.probability else {}
     return {
         "logreg": lambda: sklearn_module(linear.LogisticRegression, {
             "C": Float(1e-3, 1e3, log=True), "max_iter": 1000}),
-        "svc": lambda: sklearn_module(svm.SVC, {**svc, "probability": True}
-                                      if o.probability else svc),
+        "svc": lambda: _kernel_machine(svm.SVC, svc),
         "knn": lambda: sklearn_module(neighbors.KNeighborsClassifier, _knn()),
         "rf": lambda: sklearn_module(ensemble.RandomForestClassifier, _forest()),
         "extra_trees": lambda: sklearn_module(ensemble.ExtraTreesClassifier, _forest()),
@@ -236,14 +236,23 @@ def _regressors() -> dict[str, Any]:
     svm = require("sklearn.svm", "sklearn")
     return {
         "ridge": lambda: sklearn_module(linear.Ridge, {"alpha": Float(1e-3, 1e3, log=True)}),
-        "svr": lambda: sklearn_module(svm.SVR, {
-            "C": Float(0.1, 1e3, log=True), "gamma": Float(1e-4, 1.0, log=True),
-            "epsilon": Float(1e-3, 1.0, log=True)}),
+        "svr": lambda: _kernel_machine(svm.SVR, {"epsilon": Float(1e-3, 1.0, log=True)}),
         "knn": lambda: sklearn_module(neighbors.KNeighborsRegressor, _knn()),
         "rf": lambda: sklearn_module(ensemble.RandomForestRegressor, _forest()),
         "extra_trees": lambda: sklearn_module(ensemble.ExtraTreesRegressor, _forest()),
         "hist_gb": lambda: sklearn_module(ensemble.HistGradientBoostingRegressor, _boosting()),
     }
+
+
+def _kernel_machine(cls: type, fixed: dict[str, Any]) -> Fragment:
+    """An RBF SVM whose gamma is scikit-learn's "scale" (1 / (n_features * X.var()), right
+    for any scaling) or searched on a log scale."""
+    def svm(gamma: Any) -> Fragment:
+        return sklearn_module(cls, {"C": Float(0.1, 1e3, log=True), "gamma": gamma, **fixed})
+
+    return siso_or({"scale": lambda: svm("scale"),
+                    "tuned": lambda: svm(Float(1e-4, 1.0, log=True))},
+                   Discrete(["scale", "tuned"]), name="gamma")
 
 
 def _knn() -> dict[str, Any]:

@@ -93,12 +93,20 @@ def test_hyperparameters_appear_only_for_the_chosen_model():
 
 def test_log_scales_and_space_size():
     u = classification_space(models=["svc"], impute=False).unfold()
-    u.assign("standard")
-    u.assign("none")
-    u.assign("svc")
+    for value in ("standard", "none", "svc", "tuned"):
+        u.assign(value)
     c, gamma = u.pending()
-    assert (c.name, c.log, gamma.log) == ("model/svc/svc.C", True, True)
+    assert (c.name, c.log, gamma.log) == ("model/svc/gamma/tuned/svc.C", True, True)
     assert classification_space().count() == math.inf
+
+
+def test_svm_gamma_is_scale_or_searched():
+    arch = regression_space(models=["svr"], impute=False).replay({
+        "scale.choice": "standard", "features.choice": "none", "model.choice": "svr",
+        "model/svr/gamma.choice": "scale", "model/svr/gamma/scale/svr.C": 3.0,
+        "model/svr/gamma/scale/svr.epsilon": 0.1})
+    svr = to_pipeline(arch).steps[-1][1]
+    assert (svr.gamma, svr.C, svr.epsilon) == ("scale", 3.0, 0.1)
 
 
 def test_n_features_bounds_k_and_drops_polynomial_features():
