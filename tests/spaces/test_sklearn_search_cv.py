@@ -221,7 +221,6 @@ def _check_instances():
     ]
 
 
-@pytest.mark.slow
 @parametrize_with_checks(_check_instances())
 def test_sklearn_estimator_checks(estimator, check):
     with warnings.catch_warnings():
