@@ -36,7 +36,7 @@ import numpy as np
 from da_bridge import _explore
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.errors import ReplayError
+from da_bridge.errors import ReplayError, SpaceError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher
 from da_bridge.space import SearchSpace
@@ -303,7 +303,9 @@ class _Compiled:
     @property
     def space(self) -> SearchSpace:
         space = self._space()
-        assert space is not None, "a compiled space outlived its SearchSpace"
+        if space is None:  # users reach this by dropping the space and keeping the expression
+            raise SpaceError("the SearchSpace this Hyperopt expression was compiled from no "
+                             "longer exists; keep a reference to it while decoding points")
         return space
 
     # decoding and encoding ------------------------------------------------------------------
