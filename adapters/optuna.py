@@ -82,12 +82,21 @@ def replay_trial(space: SearchSpace, trial: optuna.trial.FrozenTrial) -> Archite
 
 
 def default_sampler(seed: int | None = None, *, n_jobs: int = 1) -> optuna.samplers.BaseSampler:
-    """TPE that models conditional groups jointly: the default for architecture spaces."""
+    """TPE that models conditional groups jointly: the default for architecture spaces.
+
+    With `n_jobs > 1` (threads, or worker processes sharing a store) TPE uses the constant
+    liar, so concurrent trials are spread apart, and reads the study once per trial.
+    """
     optuna = require("optuna", "optuna")
     with warnings.catch_warnings():  # multivariate and group are marked experimental
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed,
-                                          constant_liar=n_jobs > 1)
+        tpe = optuna.samplers.TPESampler(multivariate=True, group=True, seed=seed,
+                                         constant_liar=n_jobs > 1)
+    if n_jobs == 1:
+        return tpe
+    from da_bridge.adapters._snapshot import ReadOncePerTrial
+
+    return ReadOncePerTrial(tpe)
 
 
 class OptunaSearcher(Searcher):

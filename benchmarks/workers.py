@@ -6,11 +6,12 @@ The same number of trials is run for each k (split evenly between the
 workers, `run_worker(n_trials=...)`), each k in a fresh study. Times come from
 the store's own timestamps (first trial start to last trial end), so process
 start-up and imports are left out (each worker warms up on a few in-memory
-trials first, as a long-running worker has); the whole time is printed apart. Prints trials/s and
+trials first, as a long-running worker has, and all start together); the whole time is
+printed apart. Prints trials/s and
 the speed-up over one worker side by side (goal: 4 workers >= 3.5x), and the
 store overhead per trial: each worker's time per trial minus the sleep.
 
-    python benchmarks/workers.py [--storage URL] [--trials 24] [--sleep 0.5]
+    python benchmarks/workers.py [--storage URL] [--trials 48] [--sleep 0.5]
                                  [--workers 1 2 4] [--searcher optuna]
 
 Without --storage it uses DA_BRIDGE_TEST_POSTGRES_URL, else starts a throwaway
@@ -48,10 +49,12 @@ def sleeper(seconds: float):
 
 
 def work(url: str, study: str, n_trials: int, seed: int, sleep: float, searcher: str,
-         cpu: multiprocessing.Queue) -> None:
+         cpu: multiprocessing.Queue, ready: multiprocessing.Barrier) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    # Warm up (lazy imports of the sampler and the adapters), as a long-running worker is.
+    # Warm up (lazy imports of the sampler and the adapters), as a long-running worker is,
+    # then start together: staggered imports on busy cores are start-up, not throughput.
     search(poster_space(), sleeper(0), searcher, n_trials=3, storage=":memory:")
+    ready.wait()
     started = time.process_time()
     run_worker(url, study, sleeper(sleep), poster_space(), n_trials=n_trials, seed=seed,
                searcher=searcher, direction="maximize")
@@ -62,8 +65,9 @@ def run(url: str, workers: int, trials: int, sleep: float, searcher: str) -> dic
     study = f"bench-{workers}-{uuid.uuid4().hex[:8]}"
     context = multiprocessing.get_context("spawn")
     cpu_seconds = context.Queue()
+    ready = context.Barrier(workers)
     processes = [context.Process(target=work, args=(url, study, trials // workers, seed, sleep,
-                                                    searcher, cpu_seconds))
+                                                    searcher, cpu_seconds, ready))
                  for seed in range(workers)]
     started = time.perf_counter()
     for process in processes:
@@ -106,7 +110,7 @@ def postgres(url: str | None):
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--storage", help="a PostgreSQL URL (default: start a server)")
-    parser.add_argument("--trials", type=int, default=24, help="trials per run (default 24)")
+    parser.add_argument("--trials", type=int, default=48, help="trials per run (default 48)")
     parser.add_argument("--sleep", type=float, default=0.5, help="seconds per objective")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
     parser.add_argument("--searcher", default="optuna")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import warnings
 
 import optuna
 import pytest
@@ -166,3 +167,49 @@ def test_same_seed_same_architectures():
 def test_unknown_direction_is_refused():
     with pytest.raises(ValueError, match="direction"):
         OptunaSearcher(poster_space(), direction="up")
+
+
+class CountingStorage(optuna.storages.InMemoryStorage):
+    """A real in-memory store that counts how often the sampler's study reads all trials."""
+
+    reads = 0
+
+    def get_all_trials(self, *args, **kwargs):
+        self.reads += 1
+        return super().get_all_trials(*args, **kwargs)
+
+
+def objective_on(space):
+    def objective(trial):
+        arch = suggest_architecture(trial, space)
+        return float(sum(v for v in arch.values.values() if isinstance(v, int)))
+    return objective
+
+
+def run_with(sampler, n_trials=40):
+    storage = CountingStorage()
+    study = optuna.create_study(storage=storage, sampler=sampler, direction="maximize")
+    study.optimize(objective_on(poster_space()), n_trials=n_trials)
+    return study, storage.reads
+
+
+def test_constant_liar_sampler_reads_the_study_once_per_trial_and_samples_the_same():
+    """The worker sampler (constant liar) serves TPE's rereads from one snapshot per trial;
+    in a sequential study the snapshot is what every reread would see, so the search is the
+    same trial for trial, with several times fewer reads."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        bare = optuna.samplers.TPESampler(multivariate=True, group=True, seed=3,
+                                          constant_liar=True)
+    bare_study, bare_reads = run_with(bare)
+    study, reads = run_with(default_sampler(seed=3, n_jobs=2))
+    assert [t.params for t in study.trials] == [t.params for t in bare_study.trials]
+    # one read to ask for the trial, one snapshot for the sampler
+    assert reads <= 2 * len(study.trials) < bare_reads, (reads, bare_reads)
+
+
+def test_constant_liar_sampler_with_threads_completes_every_trial():
+    study = optuna.create_study(sampler=default_sampler(seed=0, n_jobs=4), direction="maximize")
+    study.optimize(objective_on(poster_space()), n_trials=40, n_jobs=4)
+    assert [t.state for t in study.trials].count(optuna.trial.TrialState.COMPLETE) == 40
+    assert len({json.dumps(t.params, sort_keys=True) for t in study.trials}) > 30

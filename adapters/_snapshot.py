@@ -1,0 +1,77 @@
+"""A sampler wrapper that reads the study once per trial.
+
+TPE with the constant liar rereads every trial of the study, running ones included, for each
+parameter group it samples, so that concurrent workers see each other's running trials. On a
+database each reread is a round of queries (the running trials are read again in full), and an
+architecture has many groups. Trials that other workers start during the few milliseconds one
+trial spends sampling are of no use to it, so one read per trial loses nothing.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Container, Sequence
+from typing import Any
+
+import optuna
+from optuna.distributions import BaseDistribution
+from optuna.trial import FrozenTrial, TrialState
+
+
+class ReadOncePerTrial(optuna.samplers.BaseSampler):
+    """Delegates to `sampler`, serving its study reads from one snapshot per trial."""
+
+    def __init__(self, sampler: optuna.samplers.BaseSampler) -> None:
+        self.sampler = sampler
+        self._local = threading.local()  # n_jobs threads sample different trials
+
+    def _view(self, study: optuna.Study, trial: FrozenTrial) -> _Snapshot:
+        view = getattr(self._local, "view", None)
+        if view is None or view.trial_id != trial._trial_id:
+            view = self._local.view = _Snapshot(study, trial._trial_id)
+        return view
+
+    def infer_relative_search_space(self, study: optuna.Study,
+                                    trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        return self.sampler.infer_relative_search_space(self._view(study, trial), trial)
+
+    def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
+                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        return self.sampler.sample_relative(self._view(study, trial), trial, search_space)
+
+    def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
+                           param_distribution: BaseDistribution) -> Any:
+        return self.sampler.sample_independent(self._view(study, trial), trial, param_name,
+                                               param_distribution)
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self._local.view = None
+        self.sampler.before_trial(study, trial)
+
+    def after_trial(self, study: optuna.Study, trial: FrozenTrial, state: TrialState,
+                    values: Sequence[float] | None) -> None:
+        self._local.view = None
+        self.sampler.after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        self.sampler.reseed_rng()
+
+
+class _Snapshot:
+    """The study as the sampler sees it during one trial: every read returns the same trials."""
+
+    def __init__(self, study: optuna.Study, trial_id: int) -> None:
+        self._study = study
+        self.trial_id = trial_id
+        self._trials: list[FrozenTrial] | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._study, name)
+
+    def _get_trials(self, deepcopy: bool = True, states: Container[TrialState] | None = None,
+                    use_cache: bool = False) -> list[FrozenTrial]:
+        if deepcopy:  # the sampler may change what it gets: give it the study's own copy
+            return self._study._get_trials(deepcopy, states, use_cache)
+        if self._trials is None:
+            self._trials = self._study._get_trials(deepcopy=False)
+        return [t for t in self._trials if states is None or t.state in states]
