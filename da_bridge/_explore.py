@@ -28,18 +28,9 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from da_bridge._count import (
-    _absorb,
-    _check_new_substitutions,
-    _first_overlap,
-    _independent_ancestors,
-    _Interaction,
-    _merge_shared,
-    _structural,
-)
 from da_bridge.architecture import Architecture
 from da_bridge.errors import DABridgeError, DomainError, ReplayError, SpaceError
-from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
+from da_bridge.hyperparameters import Dependent, Discrete, Float, Hyperparameter, Int
 from da_bridge.space import SearchSpace, Unfolding
 
 #: Fresh instances exploration may build before it gives up.
@@ -52,6 +43,15 @@ SlotKey = tuple[str, tuple]
 
 class SpaceTooLarge(DABridgeError, ValueError):
     """Exploring the space needs more instances than the budget allows."""
+
+
+class _ContinuousChoice(SpaceError):
+    """A continuous hyperparameter decides the structure: no finite tree."""
+
+
+class _Interaction(Exception):  # noqa: N818 - internal control flow, never escapes
+    def __init__(self, key: Any) -> None:
+        self.key = key
 
 
 @dataclass(frozen=True)
@@ -166,6 +166,18 @@ def tree(space: SearchSpace, *, max_states: int = MAX_STATES) -> Node:
     return _TreeBuilder(space, max_states).node({}, None, frozenset())[0]
 
 
+def count_space(space: SearchSpace) -> float:
+    """The number of distinct full assignments of `space` (`math.inf` if continuous).
+
+    Counting is the tree's arithmetic: independent groups multiply, the branches of a
+    choice add up. The tree has one node per explored combination, not per architecture.
+    """
+    try:
+        return _TreeBuilder(space, math.inf).node({}, None, frozenset())[0].count()
+    except _ContinuousChoice:
+        return math.inf  # every value of a continuous structural choice is an architecture
+
+
 def slots(space: SearchSpace, *, max_states: int = MAX_SLOT_STATES) -> list[Slot]:
     """Every hyperparameter that can appear in `space`, once per (path, domain).
 
@@ -243,7 +255,15 @@ class _Budget:
 
 
 class _TreeBuilder(_Budget):
-    """Builds the tree the way `_count` counts: groups, interactions, overlaps."""
+    """Builds the tree of independent groups, merging groups that interact or overlap.
+
+    The live hyperparameters of a state split into groups: one that only feeds basic
+    modules is a leaf; the ones that feed the same substitution modules (directly or through
+    dependent hyperparameters) form a group whose value combinations are explored one by
+    one, each building what it reveals recursively. Groups are assumed independent and
+    merged when exploration proves otherwise: a revealed substitution uses a hyperparameter
+    pending elsewhere, or two groups reveal the same hyperparameter.
+    """
 
     def node(self, prefix: dict, focus: frozenset | None, outside: frozenset,
              u: Unfolding | None = None) -> tuple[Node, frozenset]:
@@ -285,7 +305,7 @@ class _TreeBuilder(_Budget):
         paths = [u.path_of(h) for h in group]
         for h, path in zip(group, paths):
             if h.size() == math.inf:
-                raise SpaceError(f"{path!r} decides the structure but is continuous "
+                raise _ContinuousChoice(f"{path!r} decides the structure but is continuous "
                                  f"({h!r}); exploration needs finite structural choices")
         before = frozenset(h.hyperparameter._key for h in u.pending())
         n_modules = len(u._graph.modules)
@@ -375,3 +395,68 @@ _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 def _stable_repr(value: Any) -> str:
     name = getattr(value, "__qualname__", None)
     return name if isinstance(name, str) else _ADDRESS.sub("", repr(value))
+
+
+def _structural(u: Unfolding, h: Hyperparameter) -> bool:
+    graph = u._graph
+    if any(m.kind == "substitution" and m.alive for m in graph.users.get(h, ())):
+        return True
+    return any(_structural(u, d) for d in graph.dependents.get(h, ()))
+
+
+def _reached_substitutions(u: Unfolding, h: Hyperparameter) -> set[int]:
+    graph = u._graph
+    found = {m.index for m in graph.users.get(h, ()) if m.kind == "substitution" and m.alive}
+    for d in graph.dependents.get(h, ()):
+        found |= _reached_substitutions(u, d)
+    return found
+
+
+def _merge_shared(u: Unfolding, groups: list[list]) -> list[list]:
+    """Union the groups whose hyperparameters feed a common substitution module."""
+    merged: list[tuple[set[int], list]] = []
+    for group in groups:
+        reached = set().union(*(_reached_substitutions(u, h) for h in group))
+        overlapping = [m for m in merged if m[0] & reached]
+        for m in overlapping:
+            merged.remove(m)
+            reached |= m[0]
+            group = m[1] + group
+        merged.append((reached, group))
+    return [g for _, g in merged]
+
+
+def _independent_ancestors(h: Hyperparameter):
+    if isinstance(h, Dependent):
+        for parent in h.parents.values():
+            yield from _independent_ancestors(parent)
+    else:
+        yield h
+
+
+def _check_new_substitutions(u: Unfolding, start: int, outside: frozenset) -> None:
+    for module in u._graph.modules[start:]:
+        if module.kind != "substitution":
+            continue
+        for h in module.hyperparameters.values():
+            for a in _independent_ancestors(h):
+                if a._key in outside and a not in u._graph.values:
+                    raise _Interaction(a._key)
+
+
+def _absorb(groups: list[list], plain: list, key: Any, group: list):
+    """Merge the group holding `key` (or the plain hyperparameter `key`) into `group`."""
+    rest = [g for g in groups if g is not group]
+    for g in rest:
+        if any(h._key == key for h in g):
+            rest.remove(g)
+            return rest + [group + g], plain
+    moved = [h for h in plain if h._key == key]
+    return rest + [group + moved], [h for h in plain if h._key != key]
+
+
+def _first_overlap(revealed: list[frozenset]):
+    for i, j in itertools.combinations(range(len(revealed)), 2):
+        if revealed[i] & revealed[j]:
+            return i, j
+    return None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -189,7 +188,6 @@ class SearchSpace:
         Independent parts are counted apart and multiplied; parts that share
         hyperparameters are enumerated together.
         """
-        from da_bridge._count import count_space
+        from da_bridge._explore import count_space
 
-        n = count_space(self)
-        return n if n != math.inf else math.inf
+        return count_space(self)

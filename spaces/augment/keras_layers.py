@@ -232,8 +232,17 @@ def _classes() -> dict[str, type]:
     keras = _keras()
     register = keras.saving.register_keras_serializable(package="da_bridge.augment")
 
+    class ShapePreserving(keras.layers.Layer):
+        """A layer whose output has its input's shape and dtype."""
+
+        def compute_output_shape(self, input_shape: tuple) -> tuple:
+            return input_shape
+
+        def compute_output_spec(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+            return keras.KerasTensor(inputs.shape, dtype=inputs.dtype)
+
     @register
-    class AugmentLayer(keras.layers.Layer):
+    class AugmentLayer(ShapePreserving):
         """One augmentation op as a Keras layer; see the module docstring.
 
         Args:
@@ -288,12 +297,6 @@ def _classes() -> dict[str, type]:
 
             return _with_batch(augment, inputs)
 
-        def compute_output_shape(self, input_shape: tuple) -> tuple:
-            return input_shape
-
-        def compute_output_spec(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
-            return keras.KerasTensor(inputs.shape, dtype=inputs.dtype)
-
         def get_config(self) -> dict[str, Any]:
             return {
                 **super().get_config(),
@@ -305,7 +308,7 @@ def _classes() -> dict[str, type]:
             }
 
     @register
-    class RandomApply(keras.layers.Layer):
+    class RandomApply(ShapePreserving):
         """Apply ``layer`` to each image independently with ``probability``.
 
         Keras 3 has no such gate. Per image, ``u ~ U[0, 1)`` is drawn and the image is
@@ -348,12 +351,6 @@ def _classes() -> dict[str, type]:
             u = keras.random.uniform((k.shape(batch)[0],), seed=self.seed_generator)
             keep = k.reshape(u < self.probability, (-1, 1, 1, 1))
             return k.where(keep, self.layer(batch, training=True), batch)
-
-        def compute_output_shape(self, input_shape: tuple) -> tuple:
-            return input_shape
-
-        def compute_output_spec(self, inputs: Any, *args: Any, **kwargs: Any) -> Any:
-            return keras.KerasTensor(inputs.shape, dtype=inputs.dtype)
 
         def get_config(self) -> dict[str, Any]:
             return {

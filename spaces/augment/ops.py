@@ -448,260 +448,184 @@ def apply_op(
 _ROW = np.array([[[[0], [64], [128], [255]]]], dtype=np.uint8)  # shape (1, 1, 4, 1)
 
 
-def identity(
-    images: np.ndarray,
-    magnitude: float = 0.0,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+def _public_op(name: str, doc: str, *, has_magnitude: bool = True) -> Callable[..., np.ndarray]:
+    """The public function of op ``name``: ``apply_op`` with the name filled in."""
+    if has_magnitude:
+        def op(images: np.ndarray, magnitude: float, rng: Seed = None, *,
+               value_range: ValueRange | None = None) -> np.ndarray:
+            return apply_op(name, images, magnitude, rng, value_range=value_range)
+    else:  # the magnitude is optional and ignored
+        def op(images: np.ndarray, magnitude: float = 0.0, rng: Seed = None, *,
+               value_range: ValueRange | None = None) -> np.ndarray:
+            return apply_op(name, images, magnitude, rng, value_range=value_range)
+    op.__name__ = op.__qualname__ = name
+    op.__doc__ = doc
+    return op
+
+
+identity = _public_op(
+    "identity",
     """Return a copy of the batch.
 
     Example:
         >>> identity(_ROW, 1.0).ravel().tolist()
         [0, 64, 128, 255]
-    """
-    return apply_op("identity", images, magnitude, rng, value_range=value_range)
+    """,
+    has_magnitude=False,
+)
 
-
-def rotate(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+rotate = _public_op(
+    "rotate",
     """Rotate by ``30 * magnitude`` degrees about the centre, random direction per image.
 
     Example:
         >>> x = np.random.default_rng(0).random((2, 8, 8, 1))
         >>> np.allclose(rotate(x, 0.0, rng=1), x), rotate(x, 1.0, rng=1).shape
         (True, (2, 8, 8, 1))
-    """
-    return apply_op("rotate", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def shear_x(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+shear_x = _public_op(
+    "shear_x",
     """Shear horizontally by ``0.3 * magnitude`` (random sign) about the centre.
 
     Example:
         >>> x = np.full((1, 5, 5, 1), 200, dtype=np.uint8)
         >>> shear_x(x, 1.0, rng=0)[0, [0, -1], :, 0].tolist()  # top row moves right
         [[80, 200, 200, 200, 200], [200, 200, 200, 200, 80]]
-    """
-    return apply_op("shear_x", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def shear_y(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+shear_y = _public_op(
+    "shear_y",
     """Shear vertically by ``0.3 * magnitude`` (random sign) about the centre.
 
     Example:
         >>> x = np.full((1, 5, 5, 1), 200, dtype=np.uint8)
         >>> shear_y(x, 1.0, rng=0)[0, [0, -1], :, 0].tolist()  # left column moves down
         [[80, 140, 200, 200, 200], [200, 200, 200, 140, 80]]
-    """
-    return apply_op("shear_y", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def translate_x(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+translate_x = _public_op(
+    "translate_x",
     """Shift left or right by ``0.3 * magnitude * W`` pixels (random sign).
 
     Example:
         >>> translate_x(_ROW, 1 / 1.2, rng=0).ravel().tolist()  # 1 pixel to the right
         [0, 0, 64, 128]
-    """
-    return apply_op("translate_x", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def translate_y(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+translate_y = _public_op(
+    "translate_y",
     """Shift up or down by ``0.3 * magnitude * H`` pixels (random sign).
 
     Example:
         >>> col = _ROW.transpose(0, 2, 1, 3)
         >>> translate_y(col, 1 / 1.2, rng=0).ravel().tolist()  # 1 pixel down
         [0, 0, 64, 128]
-    """
-    return apply_op("translate_y", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def zoom(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+zoom = _public_op(
+    "zoom",
     """Scale about the centre by ``1 +- 0.5 * magnitude`` (> 1 zooms in; random sign).
 
     Example:
         >>> x = np.full((1, 8, 8, 1), 9.0)
         >>> float(zoom(x, 1.0, rng=2, value_range=(0, 16))[0, 0, 0, 0])  # zoomed out
         0.0
-    """
-    return apply_op("zoom", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def flip(
-    images: np.ndarray,
-    magnitude: float = 0.0,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+flip = _public_op(
+    "flip",
     """Mirror left-right (every image; use a probability gate for randomness).
 
     Example:
         >>> flip(_ROW).ravel().tolist()
         [255, 128, 64, 0]
-    """
-    return apply_op("flip", images, magnitude, rng, value_range=value_range)
+    """,
+    has_magnitude=False,
+)
 
-
-def brightness(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+brightness = _public_op(
+    "brightness",
     """Multiply pixels by ``1 +- 0.9 * magnitude`` (random sign per image).
 
     Example:
         >>> brightness(_ROW, 0.5, rng=0).ravel().tolist()  # factor 1.45
         [0, 93, 186, 255]
-    """
-    return apply_op("brightness", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def contrast(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+contrast = _public_op(
+    "contrast",
     """Blend with the mean luminance by ``1 +- 0.9 * magnitude`` (PIL's Contrast).
 
     Example:
         >>> contrast(_ROW, 0.5, rng=2).ravel().tolist()  # factor 0.55 around 111.75
         [50, 85, 121, 191]
-    """
-    return apply_op("contrast", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def solarize(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+solarize = _public_op(
+    "solarize",
     """Invert pixels strictly above ``1 - magnitude`` of the range.
 
     Example:
         >>> solarize(_ROW, 0.6).ravel().tolist()
         [0, 64, 127, 0]
-    """
-    return apply_op("solarize", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def posterize(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+posterize = _public_op(
+    "posterize",
     """Keep ``8 - round(4 * magnitude)`` bits of each 8-bit level (8 -> 4).
 
     Example:
         >>> posterize(_ROW, 1.0).ravel().tolist()
         [0, 64, 128, 240]
-    """
-    return apply_op("posterize", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def equalize(
-    images: np.ndarray,
-    magnitude: float = 0.0,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+equalize = _public_op(
+    "equalize",
     """Equalize each channel's 256-level histogram (see ``equalize_lut``).
 
     Example:
         >>> x = np.array([[[[10], [10], [20], [90]]]], dtype=np.uint8)
         >>> equalize(x).ravel().tolist()
         [0, 0, 128, 255]
-    """
-    return apply_op("equalize", images, magnitude, rng, value_range=value_range)
+    """,
+    has_magnitude=False,
+)
 
-
-def autocontrast(
-    images: np.ndarray,
-    magnitude: float = 0.0,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+autocontrast = _public_op(
+    "autocontrast",
     """Stretch each channel so its minimum and maximum span the range.
 
     Example:
         >>> autocontrast(np.array([[[[4.0], [8.0]]]]), value_range=(0, 16)).ravel().tolist()
         [0.0, 16.0]
-    """
-    return apply_op("autocontrast", images, magnitude, rng, value_range=value_range)
+    """,
+    has_magnitude=False,
+)
 
-
-def gaussian_noise(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+gaussian_noise = _public_op(
+    "gaussian_noise",
     """Add gaussian noise with standard deviation ``0.1 * magnitude`` of the range.
 
     Example:
         >>> x = np.full((1, 8, 8, 1), 0.5, dtype=np.float32)
         >>> bool(np.all(gaussian_noise(x, 0.0, rng=0) == x))
         True
-    """
-    return apply_op("gaussian_noise", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
-
-def cutout(
-    images: np.ndarray,
-    magnitude: float,
-    rng: Seed = None,
-    *,
-    value_range: ValueRange | None = None,
-) -> np.ndarray:
+cutout = _public_op(
+    "cutout",
     """Fill a square of side ``round(0.5 * magnitude * min(H, W))`` with mid-range grey.
 
     The centre is uniform over the image; the square is cropped at the borders.
@@ -710,8 +634,8 @@ def cutout(
         >>> x = np.zeros((1, 8, 8, 1), dtype=np.uint8)
         >>> int((cutout(x, 1.0, rng=0) == 128).sum())  # 4x4 square, cropped at borders
         16
-    """
-    return apply_op("cutout", images, magnitude, rng, value_range=value_range)
+    """,
+)
 
 
 def _spec(

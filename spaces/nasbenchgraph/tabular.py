@@ -13,12 +13,14 @@ entry. Each entry holds the validation and test accuracy (`valid_perf`,
 from __future__ import annotations
 
 import functools
+import itertools
 from collections.abc import Mapping
 from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import DomainError
+from da_bridge.spaces._tabular import TabularEvaluator
 from da_bridge.spaces.nasbenchgraph.macro import (
     LINK_PATH,
     LINK_PATTERNS,
@@ -36,7 +38,7 @@ METRICS = {"valid_perf": "maximize", "perf": "maximize", "latency": "minimize",
            "para": "minimize"}
 
 
-class NASBenchGraphEvaluator:
+class NASBenchGraphEvaluator(TabularEvaluator):
     """Score a NAS-Bench-Graph architecture by table lookup.
 
     Args:
@@ -55,58 +57,43 @@ class NASBenchGraphEvaluator:
         0.8193
     """
 
-    def __init__(self, dataset: str = "cora", *, metric: str = "valid_perf") -> None:
-        if dataset not in DATASETS:
-            raise DomainError("dataset", dataset, f"one of {list(DATASETS)}")
-        if metric not in METRICS:
-            raise DomainError("metric", metric, f"one of {list(METRICS)}")
-        self.dataset, self.metric = dataset, metric
-        self.direction = METRICS[metric]
-        self.operations = OPERATIONS_PROTEINS if dataset == "proteins" else OPERATIONS
-        self._table = _load(dataset)
+    DATASETS = DATASETS
+    METRICS = METRICS
+    DEFAULT_DATASET = "cora"
+    DEFAULT_METRIC = "valid_perf"
 
-    def __repr__(self) -> str:
-        return f"NASBenchGraphEvaluator({self.dataset!r}, metric={self.metric!r})"
-
-    def __call__(self, arch: Architecture | Mapping[str, Any]) -> float:
-        """The metric of `arch` (an architecture or values map)."""
-        return float(self.query(arch)[self.metric])
+    def __init__(self, dataset: str | None = None, *, metric: str | None = None) -> None:
+        super().__init__(dataset, metric=metric)
+        self.operations = OPERATIONS_PROTEINS if self.dataset == "proteins" else OPERATIONS
 
     def query(self, arch: Architecture | Mapping[str, Any]) -> dict[str, float]:
         """Every metric of `arch`, as stored."""
+        return {name: float(value) for name, value in self._row(arch).items()}
+
+    @staticmethod
+    def _load(dataset: str) -> dict[int, dict[str, Any]]:
+        return _load(dataset)
+
+    def _key(self, arch: Architecture | Mapping[str, Any]) -> int:
         link, ops = macro_architecture(arch)
         for k, op in enumerate(ops, start=1):
             if op not in self.operations:
                 raise DomainError(node_path(k), op, f"one of {list(self.operations)}")
         if all(op == "skip" for op in ops):
             raise DomainError("macro/node_*.op", ops, "operations that are not all 'skip'")
-        entry = self._table[_hash(link, ops)]
-        return {name: float(value) for name, value in entry.items()}
+        return _hash(link, ops)
 
-    def optimum(self) -> tuple[float, dict[str, str]]:
-        """The best score over the space and the values map of an architecture that has it."""
-        score, values = _optimum(self.dataset, self.metric)
-        return score, dict(values)
+    @staticmethod
+    def _score(row: dict[str, Any], metric: str) -> float:
+        return float(row[metric])
 
-
-@functools.cache
-def _optimum(dataset: str, metric: str) -> tuple[float, dict[str, str]]:
-    table = _load(dataset)
-    sign = 1.0 if METRICS[metric] == "maximize" else -1.0
-    best_key = max(table, key=lambda k: sign * table[k][metric])
-    operations = OPERATIONS_PROTEINS if dataset == "proteins" else OPERATIONS
-    return float(table[best_key][metric]), _values_of(best_key, operations)
-
-
-def _values_of(key: int, operations: tuple[str, ...]) -> dict[str, str]:
-    """A values map whose architecture has table key `key` (the table keeps no names)."""
-    import itertools
-
-    for link in LINK_PATTERNS:
-        for ops in itertools.product(operations, repeat=NUM_NODES):
-            if set(ops) != {"skip"} and _hash([int(c) for c in link], list(ops)) == key:
-                return {LINK_PATH: link, **dict(zip(map(node_path, range(1, 5)), ops))}
-    raise LookupError(f"no architecture of the space has table key {key}")
+    def _values_of(self, key: int) -> dict[str, str]:
+        """A values map whose architecture has table key `key` (the table keeps no names)."""
+        for link in LINK_PATTERNS:
+            for ops in itertools.product(self.operations, repeat=NUM_NODES):
+                if set(ops) != {"skip"} and _hash([int(c) for c in link], list(ops)) == key:
+                    return {LINK_PATH: link, **dict(zip(map(node_path, range(1, 5)), ops))}
+        raise LookupError(f"no architecture of the space has table key {key}")
 
 
 def _hash(link: list[int], ops: list[str]) -> int:

@@ -11,8 +11,9 @@ from typing import Any
 
 from da_bridge.architecture import Architecture
 from da_bridge.cli._spaces import Task
+from da_bridge.spaces import _tabular
 from da_bridge.spaces.nasbenchgraph.macro import macro_architecture, nasbenchgraph_space
-from da_bridge.spaces.nasbenchgraph.tabular import DATASETS, METRICS, NASBenchGraphEvaluator
+from da_bridge.spaces.nasbenchgraph.tabular import NASBenchGraphEvaluator
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,10 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         >>> parser.parse_args(["--dataset", "pubmed"]).dataset
         'pubmed'
     """
-    parser.add_argument("--dataset", default="cora", choices=DATASETS,
-                        help="benchmark dataset (default: cora)")
-    parser.add_argument("--metric", default="valid_perf", choices=sorted(METRICS),
-                        help="metric to optimize (default: valid_perf, maximized)")
+    _tabular.add_arguments(parser, NASBenchGraphEvaluator)
 
 
 def make_task(args: argparse.Namespace) -> Task:
@@ -39,18 +37,9 @@ def make_task(args: argparse.Namespace) -> Task:
         5625
     """
     evaluator = NASBenchGraphEvaluator(args.dataset, metric=args.metric)
-    return Task(space=nasbenchgraph_space(evaluator.operations), objective=evaluator,
-                directions=[evaluator.direction], describe=_describe,
-                report=lambda result: _report(evaluator, result))
+    return _tabular.make_task(evaluator, nasbenchgraph_space(evaluator.operations), _describe)
 
 
 def _describe(arch: Architecture | dict[str, Any]) -> str:
     link, ops = macro_architecture(arch)
     return f"Arch({json.dumps(link)}, {json.dumps(ops)})"
-
-
-def _report(evaluator: NASBenchGraphEvaluator, result: Any) -> list[str]:
-    best, values = evaluator.optimum()
-    found = evaluator(result.best_architecture)
-    return [f"table optimum on {evaluator.dataset}: {best:.4f} ({_describe(values)})",
-            f"regret of the best found: {abs(best - found):.4f}"]
