@@ -29,13 +29,8 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
-import warnings
-
-import optuna
 
 import da_bridge
 from da_bridge.spaces.augment import (
@@ -46,6 +41,8 @@ from da_bridge.spaces.augment import (
     load_data,
     to_policy,
 )
+
+from _common import machine, mean_std, quiet, std
 
 METHODS = ("none", "random policy", "searched policy")
 
@@ -90,9 +87,9 @@ def table(results: dict[str, list[tuple[float, float, float]]], args) -> str:
     for method in METHODS:
         rows = results[method]
         gains = [[r[k] - n[k] for r, n in zip(rows, none)] for k in (0, 1)]
-        lines.append(f"{method:<18}{_mean_std([r[0] for r in rows]):>17}"
-                     f"{_mean_std([r[1] for r in rows]):>17}"
-                     f"{_mean_std(gains[0], signed=True):>18}{_mean_std(gains[1], signed=True):>18}"
+        lines.append(f"{method:<18}{mean_std([r[0] for r in rows]):>17}"
+                     f"{mean_std([r[1] for r in rows]):>17}"
+                     f"{mean_std(gains[0], signed=True):>18}{mean_std(gains[1], signed=True):>18}"
                      f"{statistics.mean(r[2] for r in rows):>9.1f}")
     return "\n".join(lines + [""] + verdict(results))
 
@@ -104,22 +101,13 @@ def verdict(results: dict[str, list[tuple[float, float, float]]]) -> list[str]:
         none = [r[k] for r in results["none"]]
         gains = [b - n for b, n in zip(best, none)]
         margin = statistics.mean(best) - statistics.mean(none)
-        spread = max(_std(best), _std(none))
+        spread = max(std(best), std(none))
         lines.append(
             f"{name:>5}: margin {margin:+.4f}; unpaired spread (larger std) {spread:.4f} -> "
-            f"{'met' if margin > spread else 'NOT met'}; paired: gain std {_std(gains):.4f}, "
+            f"{'met' if margin > spread else 'NOT met'}; paired: gain std {std(gains):.4f}, "
             f"every seed gains: {all(g > 0 for g in gains)} -> "
-            f"{'met' if margin > _std(gains) and all(g > 0 for g in gains) else 'NOT met'}")
+            f"{'met' if margin > std(gains) and all(g > 0 for g in gains) else 'NOT met'}")
     return lines
-
-
-def _std(values: list[float]) -> float:
-    return statistics.stdev(values) if len(values) > 1 else 0.0
-
-
-def _mean_std(values: list[float], signed: bool = False) -> str:
-    mean = f"{statistics.mean(values):+.4f}" if signed else f"{statistics.mean(values):.4f}"
-    return f"{mean} ± {_std(values):.4f}"
 
 
 def main() -> None:
@@ -136,9 +124,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.trials, args.seeds = 5, [0]
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, {args.trials} trials, "
+    quiet()
+    print(f"{machine()}, {args.trials} trials, "
           f"seeds {args.seeds}, searcher {args.searcher}", flush=True)
     results: dict[str, list] = {method: [] for method in METHODS}
     for seed in args.seeds:

@@ -51,6 +51,8 @@ import optuna
 from da_bridge import Discrete, SearchSpace, search, siso_or
 from da_bridge.spaces.examples import op
 
+from _common import mean_se, quiet
+
 TABLES = {
     "nb201": ("NASBench201", "cifar100", lambda m: 1 - np.mean(m["val_acc"]) / 100),
     "mlp": ("HPOBench", "vehicle", lambda m: 1 - np.mean(m["val_acc"]) + 0.20),
@@ -251,8 +253,7 @@ _BENCHES: dict[str, Any] = {}
 
 
 def _init() -> None:
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+    quiet()
     warnings.simplefilter("ignore", UserWarning)  # skopt: "evaluated at point ... before"
 
 
@@ -270,12 +271,6 @@ def _task(kind: str, name: str, bench: str, seed: int, evals: int) -> tuple:
     start = time.perf_counter()
     regrets = runs[name](_bench(bench), seed, evals)
     return kind, name, bench, seed, regrets, time.perf_counter() - start
-
-
-def _mean_se(values: list[float]) -> tuple[float, float]:
-    mean = statistics.fmean(values)
-    se = statistics.stdev(values) / math.sqrt(len(values)) if len(values) > 1 else 0.0
-    return mean, se
 
 
 def final_regrets(results: dict, key: tuple[str, str, str], evals: int) -> list[float] | None:
@@ -297,7 +292,7 @@ def report(results: dict, benches: list[str], seeds: int, evals: int) -> list[st
         cells = []
         for bench, kind in columns:
             regrets = final_regrets(results, (kind, name, bench), evals)
-            cells.append("—" if regrets is None else "{:.4f} ± {:.4f}".format(*_mean_se(regrets)))
+            cells.append("—" if regrets is None else "{:.4f} ± {:.4f}".format(*mean_se(regrets)))
         if set(cells) == {"—"}:
             continue
         seconds = [f"{statistics.fmean(t for _, t in results[(kind, name, bench)]):.1f}"
@@ -311,7 +306,7 @@ def verdicts(results: dict, benches: list[str], evals: int) -> list[str]:
     """Per benchmark: the best searcher, and the contenders' distance from random in SEs."""
     lines = []
     for bench in benches:
-        means = {name: _mean_se(r) for name in LABELS
+        means = {name: mean_se(r) for name in LABELS
                  if (r := final_regrets(results, ("bridge", name, bench), evals))}
         if not means:
             continue

@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import statistics
 import time
 import warnings
@@ -36,7 +35,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import optuna
 from optuna.distributions import FloatDistribution
 from optuna_integration import OptunaSearchCV
 from scipy.stats import loguniform
@@ -52,6 +50,8 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.svm import SVC
 
 from da_bridge.spaces.sklearn import ArchitectureSearchCV, classification_space
+
+from _common import machine, mean_std, quiet
 
 REFERENCE = {"digits": 0.987, "breast_cancer": 0.979, "wine": 0.983}
 LOADERS = {"digits": datasets.load_digits, "wine": datasets.load_wine,
@@ -134,19 +134,14 @@ def table(results: dict, holdout: float, trials: int, seeds: list[int]) -> str:
         base_error = 1 - statistics.mean(r[0] for r in by_method["svc baseline"])
         for name, rows in by_method.items():
             cv = [r[0] for r in rows]
-            line = f"{dataset:<14}{name:<21}{_mean_std(cv):>16}"
+            line = f"{dataset:<14}{name:<21}{mean_std(cv):>16}"
             if holdout:
-                line += f"{_mean_std([r[1] for r in rows]):>16}"
+                line += f"{mean_std([r[1] for r in rows]):>16}"
             ratio = (1 - statistics.mean(cv)) / base_error if base_error > 0 else float("nan")
             line += f"{ratio:>10.2f}{statistics.mean(r[2] for r in rows):>9.1f}"
             line += f"{REFERENCE[dataset]:>11.3f}" if name.startswith("da_bridge") else ""
             lines.append(line)
     return "\n".join(lines)
-
-
-def _mean_std(values: list[float]) -> str:
-    std = statistics.stdev(values) if len(values) > 1 else 0.0
-    return f"{statistics.mean(values):.4f} ± {std:.4f}"
 
 
 def main() -> None:
@@ -163,12 +158,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.quick:
         args.trials, args.seeds = 10, [0]
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
-    warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+    quiet()
     # OptunaSearchCV imports optuna.terminator, deprecated in Optuna 4.9
     warnings.filterwarnings("ignore", message=".*optuna.terminator", category=FutureWarning)
-    print(f"python {platform.python_version()}, {os.cpu_count()} CPUs, "
-          f"{args.trials} trials, seeds {args.seeds}", flush=True)
+    print(f"{machine()}, {args.trials} trials, seeds {args.seeds}", flush=True)
     results: dict[str, dict[str, list]] = {}
     for dataset in args.datasets:
         results[dataset] = {name: [] for name in METHODS}
