@@ -52,9 +52,6 @@ class Searcher:
         True
     """
 
-    #: True when `ask` proposals go to an Optuna study through its own sampler.
-    drives_optuna_sampler = False
-
     def __init__(self, space: SearchSpace, *, seed: int | None = None,
                  direction: str = "minimize") -> None:
         if not isinstance(space, SearchSpace):

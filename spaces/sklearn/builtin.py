@@ -197,7 +197,7 @@ def _features(o: _Options) -> Fragment:
         return sklearn_module(selection.SelectKBest, {
             "score_func": score_func, "k": Int(min_k, max_k, log=True)})
 
-    options = {"none": identity, "pca": pca, "select": select,
+    options = {"none": identity, "pca": pca, "select": select,  # the order of FEATURES
                "poly": lambda: sklearn_module(p.PolynomialFeatures, {
                    "interaction_only": Bool(), "include_bias": False}),
                "union": lambda: siso_union({"pca": pca, "select": select})}
