@@ -57,6 +57,9 @@ class SMBOSearcher(Searcher):
         n_parents: How many of the best architectures are mutated per proposal.
         max_mutations: At most this many mutations of each parent.
         xi: Improvement margin of expected improvement, in transformed units.
+        random_fraction: Share of proposals after `n_initial` that are fresh random
+            samples (SMAC's interleaved random configurations): expected improvement
+            alone can settle in one branch of a conditional space for good.
 
     Example:
         >>> from da_bridge.spaces.examples import poster_space
@@ -72,7 +75,7 @@ class SMBOSearcher(Searcher):
                  direction: str = "minimize", estimator: str | Any = "rf",
                  n_trees: int = 50, y_transform: str | None = "log", n_initial: int = 10,
                  n_candidates: int = 256, n_parents: int = 3, max_mutations: int = 64,
-                 xi: float = 0.0) -> None:
+                 xi: float = 0.0, random_fraction: float = 0.2) -> None:
         super().__init__(space, seed=seed, direction=direction)
         for name, value in (("n_initial", n_initial), ("n_trees", n_trees),
                             ("n_candidates", n_candidates), ("n_parents", n_parents),
@@ -80,6 +83,8 @@ class SMBOSearcher(Searcher):
             low = 1 if name in ("n_initial", "n_trees") else 0
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
                 raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+        if not 0.0 <= random_fraction <= 1.0:
+            raise ValueError(f"random_fraction must be in [0, 1]; got {random_fraction!r}")
         if y_transform not in Y_TRANSFORMS:
             raise ValueError(f"y_transform must be one of {list(Y_TRANSFORMS)}; "
                              f"got {y_transform!r}")
@@ -87,13 +92,14 @@ class SMBOSearcher(Searcher):
         self.estimator, self.n_trees, self.y_transform = estimator, n_trees, y_transform
         self.n_initial, self.n_candidates = n_initial, n_candidates
         self.n_parents, self.max_mutations, self.xi = n_parents, max_mutations, float(xi)
+        self.random_fraction = float(random_fraction)
         self.history: list[tuple[Values, float | None]] = []  # (JSON values map, loss)
         self._rng = random.Random(seed)
         self._seen: set[str] = set()
 
     def ask(self) -> Proposal:
         scored = [(v, loss) for v, loss in self.history if loss is not None]
-        if len(scored) < self.n_initial:
+        if len(scored) < self.n_initial or self._rng.random() < self.random_fraction:
             values = self._fresh_sample()
         else:
             values = self._most_promising(scored)

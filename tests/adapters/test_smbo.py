@@ -118,3 +118,5 @@ def test_bad_options_raise():
         SMBOSearcher(poster_space(), estimator="svm")
     with pytest.raises(ValueError, match="y_transform"):
         SMBOSearcher(poster_space(), y_transform="sqrt")
+    with pytest.raises(ValueError, match="random_fraction"):
+        SMBOSearcher(poster_space(), random_fraction=1.5)
