@@ -225,3 +225,8 @@ def enumerate_values(space: SearchSpace, limit: int) -> list[dict] | None:
 def frozen(values: dict) -> frozenset:
     """A hashable form of a values map."""
     return frozenset((path, repr(value)) for path, value in values.items())
+
+
+def op(name: str, **hyperparameters: Any) -> Any:
+    """A pass-through basic module with the given properties: the tests' generic layer."""
+    return basic(name, lambda v: lambda x: {"out": x["in"]}, hyperparameters)

@@ -2,7 +2,7 @@ import math
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from strategies import build_space, enumerate_values, frozen, specs
+from strategies import build_space, enumerate_values, frozen, op, specs
 
 from da_bridge import (
     Bool,
@@ -11,7 +11,6 @@ from da_bridge import (
     Float,
     Int,
     SearchSpace,
-    basic,
     identity,
     siso_optional,
     siso_or,
@@ -20,10 +19,6 @@ from da_bridge import (
     substitution,
 )
 from da_bridge.spaces.examples import mobile_net_space, poster_space
-
-
-def op(name, **hyperparameters):
-    return basic(name, lambda v: lambda x: {"out": x["in"]}, hyperparameters)
 
 
 def assert_count_is_exhaustive(space, limit=5000):

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from strategies import op
 
 from da_bridge import (
     Bool,
@@ -13,7 +14,6 @@ from da_bridge import (
     NameClashError,
     SearchSpace,
     SpaceError,
-    basic,
     scope,
     siso_optional,
     siso_or,
@@ -49,9 +49,6 @@ def sampled_names():
     spaces = [poster_space(), mobile_net_space(), build_space(SPEC)]
     return [[s.sample(seed).json_values() for seed in range(8)] for s in spaces]
 
-
-def op(name, **hyperparameters):
-    return basic(name, lambda v: lambda x: {"out": x["in"]}, hyperparameters)
 
 
 def build_unrelated_spaces():

@@ -4,6 +4,7 @@ import pickle
 import random
 
 import pytest
+from strategies import op
 
 from da_bridge import (
     Architecture,
@@ -18,16 +19,11 @@ from da_bridge import (
     SearchSpace,
     SpaceError,
     UnspecifiedError,
-    basic,
     siso_optional,
     siso_repeat,
     siso_sequential,
 )
 from da_bridge.spaces.examples import mobile_net_space, poster_space
-
-
-def op(name, **hyperparameters):
-    return basic(name, lambda v: lambda x: {"out": x["in"]}, hyperparameters)
 
 
 def unfold_all(space, choose):

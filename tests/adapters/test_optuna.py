@@ -8,8 +8,9 @@ import warnings
 
 import optuna
 import pytest
+from strategies import op as layer
 
-from da_bridge import Bool, Discrete, Float, Int, SearchSpace, basic, siso_optional, siso_or
+from da_bridge import Bool, Discrete, Float, Int, SearchSpace, siso_optional, siso_or
 from da_bridge.adapters.optuna import (
     ARCHITECTURE_ATTR,
     VALUES_ATTR,
@@ -22,9 +23,6 @@ from da_bridge.spaces.examples import poster_space
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
-
-def layer(name, **hyperparameters):
-    return basic(name, lambda v: lambda x: {"out": x["in"]}, hyperparameters)
 
 
 def small_space() -> SearchSpace:
