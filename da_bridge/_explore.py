@@ -10,8 +10,8 @@ hyperparameters) reveals:
   hyperparameters that are live there (leaves) and the structural choices;
   a choice lists, for every combination of its values, the node it reveals.
   Structural hyperparameters that interact (feed the same substitution, or
-  reveal the same hyperparameter) form one joint choice, so the tree counts
-  exactly what `SearchSpace.count()` counts.
+  reveal the same hyperparameter) form one joint choice.
+- `count_space(space)`: what `SearchSpace.count()` returns, the tree's arithmetic.
 - `slots(space)`: every hyperparameter that can appear, each once, with
   cost the sum (not the product) of the structural choices' sizes.
 
@@ -306,7 +306,8 @@ class _TreeBuilder(_Budget):
         for h, path in zip(group, paths):
             if h.size() == math.inf:
                 raise _ContinuousChoice(f"{path!r} decides the structure but is continuous "
-                                 f"({h!r}); exploration needs finite structural choices")
+                                        f"({h!r}); exploration needs finite structural "
+                                        "choices")
         before = frozenset(h.hyperparameter._key for h in u.pending())
         n_modules = len(u._graph.modules)
         domains = [values_of(h) for h in group]
