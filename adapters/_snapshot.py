@@ -25,6 +25,9 @@ class ReadOncePerTrial(optuna.samplers.BaseSampler):
         self.sampler = sampler
         self._local = threading.local()  # n_jobs threads sample different trials
 
+    def __repr__(self) -> str:
+        return f"ReadOncePerTrial({type(self.sampler).__name__})"
+
     def _view(self, study: optuna.Study, trial: FrozenTrial) -> _Snapshot:
         view = getattr(self._local, "view", None)
         if view is None or view.trial_id != trial._trial_id:
@@ -69,9 +72,10 @@ class _Snapshot:
         return getattr(self._study, name)
 
     def _get_trials(self, deepcopy: bool = True, states: Container[TrialState] | None = None,
-                    use_cache: bool = False) -> list[FrozenTrial]:
-        if deepcopy:  # the sampler may change what it gets: give it the study's own copy
-            return self._study._get_trials(deepcopy, states, use_cache)
+                    use_cache: bool = False, **other: Any) -> list[FrozenTrial]:
+        # a copy the sampler may change, or a read this proxy does not know: the study's own
+        if deepcopy or other:
+            return self._study._get_trials(deepcopy, states, use_cache, **other)
         if self._trials is None:
             self._trials = self._study._get_trials(deepcopy=False)
         return [t for t in self._trials if states is None or t.state in states]
