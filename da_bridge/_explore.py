@@ -382,7 +382,9 @@ def _newly_structural(u: Unfolding, start: int) -> frozenset:
 
 def _slot(u: Unfolding, h: Hyperparameter) -> Slot:
     path = u.path_of(h)
-    assert path is not None, "only live hyperparameters have slots"
+    if path is None:
+        raise SpaceError(f"{h!r} is not live in this instance: only live hyperparameters "
+                         "have slots")
     return Slot(path, domain_key(h), h)
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 import argparse
 import functools
 from collections.abc import Callable, Hashable, Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from da_bridge.architecture import Architecture
 from da_bridge.errors import DomainError
+
+if TYPE_CHECKING:
+    from da_bridge.cli._spaces import Task
 
 Arch = Architecture | Mapping[str, Any]
 
@@ -94,7 +97,7 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type[TabularEvaluator]) 
                              f"{cls.METRICS[cls.DEFAULT_METRIC]}d)")
 
 
-def make_task(evaluator: TabularEvaluator, space: Any, describe: Callable[[Arch], str]) -> Any:
+def make_task(evaluator: TabularEvaluator, space: Any, describe: Callable[[Arch], str]) -> Task:
     """A CLI task that searches `space` with `evaluator` and reports the regret at the end."""
     from da_bridge.cli._spaces import Task
 

@@ -56,8 +56,10 @@ class Chain:
         self.depth: int = 0 if parent is None else parent.depth + 1
 
     def up(self) -> Chain:
-        """The chain one step shorter (never called on the root)."""
-        assert self.parent is not None, "the root has no parent"
+        """The chain one step shorter."""
+        if self.parent is None:
+            raise SpaceError("a policy's steps were followed past its input: the chains do "
+                             "not come from one policy")
         return self.parent
 
     def steps_after(self, ancestor: Chain) -> list[Any]:

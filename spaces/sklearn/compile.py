@@ -58,17 +58,10 @@ def _estimator_of(item: Step | Columns | Union) -> Any:
     if isinstance(item, Columns):
         return compose.ColumnTransformer([(item.name, "passthrough", item.columns)])
     if all(chain and isinstance(chain[0], Columns) for _, chain in item.branches):
-        return compose.ColumnTransformer([_column_entry(key, chain)
+        return compose.ColumnTransformer([(key, _as_estimator(chain[1:]), chain[0].columns)
                                           for key, chain in item.branches])
     pipeline = require("sklearn.pipeline", "sklearn")
     return pipeline.FeatureUnion([(key, _as_estimator(chain)) for key, chain in item.branches])
-
-
-def _column_entry(key: str, chain: Chain) -> tuple[str, Any, Any]:
-    """A `ColumnTransformer` entry for a branch that starts with a column selection."""
-    head = chain[0]
-    assert isinstance(head, Columns)  # the caller checked every branch
-    return key, _as_estimator(chain[1:]), head.columns
 
 
 def _as_estimator(chain: Chain) -> Any:
