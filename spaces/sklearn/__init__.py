@@ -19,13 +19,16 @@ from .data import Dataset, DatasetError, load_csv, load_dataset
 from .modules import select_columns, siso_union, sklearn_module
 from .objective import cross_val_objective
 from .search_cv import ArchitectureSearchCV
+from .transformers import CappedPolynomialFeatures, TabularEncoder
 
 __all__ = [
     "CLASSIFIERS",
     "REGRESSORS",
     "ArchitectureSearchCV",
+    "CappedPolynomialFeatures",
     "Dataset",
     "DatasetError",
+    "TabularEncoder",
     "classification_space",
     "cross_val_objective",
     "load_csv",

@@ -2,16 +2,23 @@
 
 The layout of `classification_space()` (regression alike):
 
-    [impute: SimpleImputer(strategy) or nothing]
+    encode:   TabularEncoder (column kinds found at fit: numbers pass, the rest one-hot)
+    impute:   SimpleImputer(strategy)
     scale:    none | StandardScaler | MinMaxScaler | RobustScaler
-    features: none | PCA(n_components) | SelectKBest(k) | PolynomialFeatures
-              | FeatureUnion(PCA, SelectKBest)
+    features: none | PCA(n_components) | SelectPercentile(percentile)
+              | CappedPolynomialFeatures | FeatureUnion(PCA, SelectPercentile)
     model:    logreg | svc | knn | rf | extra_trees | hist_gb
+
+So the spaces take any numeric array or DataFrame (strings, booleans,
+categories, missing values, empty columns) as it is, and every branch fits on
+missing values. Naming `numeric_columns` / `categorical_columns` replaces the
+encoder with a `ColumnTransformer` over those columns.
 
 Each model's hyperparameters appear only when it is chosen; an SVM's gamma is
 scikit-learn's "scale" or searched (`model/svc/gamma.choice`). Sizes are safe on
-small data: PCA keeps a fraction of the variance, and SelectKBest with a `k`
-above the number of features keeps them all.
+any data: PCA keeps a fraction of the variance, SelectPercentile a fraction of
+the features (SelectKBest when `n_features` is given), and polynomial features
+expand at most `POLY_MAX_FEATURES` inputs.
 """
 
 from __future__ import annotations
@@ -36,15 +43,12 @@ from da_bridge.errors import DomainError
 from da_bridge.modules import Fragment
 
 from .modules import select_columns, siso_union, sklearn_module
+from .transformers import POLY_MAX_FEATURES, CappedPolynomialFeatures, TabularEncoder
 
 CLASSIFIERS = ("logreg", "svc", "knn", "rf", "extra_trees", "hist_gb")
 REGRESSORS = ("ridge", "svr", "knn", "rf", "extra_trees", "hist_gb")
 SCALERS = ("none", "standard", "minmax", "robust")
 FEATURES = ("none", "pca", "select", "poly", "union")
-#: PolynomialFeatures is offered up to this many input features (degree 2 on 30 gives 495).
-POLY_MAX_FEATURES = 20
-#: The largest SelectKBest `k` when the number of features is not given.
-DEFAULT_MAX_K = 64
 
 
 @dataclass(frozen=True)
@@ -61,28 +65,37 @@ class _Options:
 def classification_space(*, models: Sequence[str] | None = None,
                          numeric_columns: Sequence[Any] | None = None,
                          categorical_columns: Sequence[Any] | None = None,
-                         impute: bool | None = None, n_features: int | None = None,
+                         impute: bool | None = True, n_features: int | None = None,
                          probability: bool = False) -> SearchSpace:
     """Classification pipelines: preprocessing, an optional feature step, a classifier.
 
+    With no column options the space takes any numeric array or DataFrame as
+    it is: a `TabularEncoder` finds the column kinds when the pipeline is fit
+    (numeric columns are imputed and scaled, strings, booleans and categories
+    one-hot encoded, empty columns dropped), so string columns, missing values
+    and string targets need no argument.
+
     Args:
         models: A subset of `CLASSIFIERS` to choose from (default: all).
-        numeric_columns: With `categorical_columns`, the columns to impute and
-            scale; the two go through a `ColumnTransformer`.
+        numeric_columns: Overrides the kinds found in the data: with
+            `categorical_columns`, the only columns used, through a
+            `ColumnTransformer`; these are imputed and scaled.
         categorical_columns: Columns to one-hot encode (missing values and rare
             or unseen categories get their own columns).
-        impute: True always imputes numeric columns, False never, None (default)
-            leaves it to the search.
-        n_features: The number of input features, if known: bounds SelectKBest's
-            `k` and drops PolynomialFeatures above `POLY_MAX_FEATURES`.
+        impute: True (default) imputes numeric columns, so every branch fits on
+            missing values; False never (one step less, for data without any);
+            None leaves it to the search.
+        n_features: The number of input features after encoding, if known:
+            SelectKBest with `k` up to it replaces SelectPercentile, and
+            polynomial features are left out above `POLY_MAX_FEATURES`.
         probability: Use `SVC(probability=True)` so every model has `predict_proba`
             (SVC fits get about five times slower).
 
     Example:
         >>> from da_bridge.spaces.sklearn import classification_space
-        >>> space = classification_space(models=["svc", "knn"], impute=False)
-        >>> space.unfold().next().name
-        'scale.choice'
+        >>> space = classification_space(models=["svc", "knn"])
+        >>> sorted(h.name for h in space.unfold().pending())[:2]
+        ['features.choice', 'impute/simpleimputer.strategy']
         >>> arch = space.sample(0)
         >>> arch.values["model.choice"] in ("svc", "knn")
         True
@@ -95,7 +108,7 @@ def classification_space(*, models: Sequence[str] | None = None,
 def regression_space(*, models: Sequence[str] | None = None,
                      numeric_columns: Sequence[Any] | None = None,
                      categorical_columns: Sequence[Any] | None = None,
-                     impute: bool | None = None, n_features: int | None = None) -> SearchSpace:
+                     impute: bool | None = True, n_features: int | None = None) -> SearchSpace:
     """Regression pipelines; the options are those of `classification_space`.
 
     Models: `REGRESSORS` (ridge, SVR, k-NN, random forest, extra trees,
@@ -106,7 +119,7 @@ def regression_space(*, models: Sequence[str] | None = None,
         >>> space = regression_space(models=["ridge"], impute=False)
         >>> to_pipeline(space.replay({"scale.choice": "none", "features.choice": "none",
         ...                           "model.choice": "ridge", "model/ridge/ridge.alpha": 0.5}))
-        Pipeline(steps=[('ridge', Ridge(alpha=0.5))])
+        Pipeline(steps=[('encode', TabularEncoder()), ('ridge', Ridge(alpha=0.5))])
     """
     return SearchSpace(_Build(_options(
         "regression", models, REGRESSORS, numeric_columns, categorical_columns, impute,
@@ -151,7 +164,8 @@ def _columns(columns: Any, what: str) -> tuple[Any, ...] | None:
 
 def _preprocess(o: _Options) -> Fragment:
     if not o.numeric_columns and not o.categorical_columns:
-        return siso_sequential([_impute(o), _scale()])
+        return siso_sequential([sklearn_module(TabularEncoder, name="encode"), _impute(o),
+                                _scale()])
     preprocessing = require("sklearn.preprocessing", "sklearn")
     numeric, categorical = list(o.numeric_columns or ()), list(o.categorical_columns or ())
     branches = {}
@@ -161,16 +175,32 @@ def _preprocess(o: _Options) -> Fragment:
     if categorical:
         branches["categorical"] = lambda: siso_sequential([
             select_columns(categorical),
+            _text(),
             sklearn_module(preprocessing.OneHotEncoder, {
                 "handle_unknown": "infrequent_if_exist", "max_categories": 20,
                 "sparse_output": False})])
     return siso_union(branches, name="columns")
 
 
+def _text() -> Fragment:
+    """Named categorical columns as text, so mixed values and missing ones encode alike."""
+    p = require("sklearn.preprocessing", "sklearn")
+    return sklearn_module(p.FunctionTransformer, {"func": _as_text, "feature_names_out":
+                                                  "one-to-one"}, name="astext")
+
+
+def _as_text(X: Any) -> Any:
+    pandas = require("pandas", "sklearn")
+    frame = X if isinstance(X, pandas.DataFrame) else pandas.DataFrame(X)
+    return frame.astype(object).where(frame.notna(), "<missing>").astype(str)
+
+
 def _impute(o: _Options) -> Fragment:
     impute = require("sklearn.impute", "sklearn")
+    # keep_empty_features: a column empty in one fold must not change the width mid-pipeline
     return siso_optional(
-        lambda: sklearn_module(impute.SimpleImputer, {"strategy": Discrete(["mean", "median"])}),
+        lambda: sklearn_module(impute.SimpleImputer, {"strategy": Discrete(["mean", "median"]),
+                                                      "keep_empty_features": True}),
         Bool() if o.impute is None else o.impute, name="impute")
 
 
@@ -185,21 +215,23 @@ def _scale() -> Fragment:
 def _features(o: _Options) -> Fragment:
     decomposition = require("sklearn.decomposition", "sklearn")
     selection = require("sklearn.feature_selection", "sklearn")
-    p = require("sklearn.preprocessing", "sklearn")
     score_func = selection.f_classif if o.kind == "classification" else selection.f_regression
-    max_k = o.n_features or DEFAULT_MAX_K
-    min_k = min(max_k, max(2, max_k // 8))  # a few of many features: rarely worth a trial
 
     def pca() -> Fragment:
         return sklearn_module(decomposition.PCA, {"n_components": Float(0.7, 0.99)})
 
     def select() -> Fragment:
+        if o.n_features is None:  # a share of however many features the data has
+            return sklearn_module(selection.SelectPercentile, {
+                "score_func": score_func, "percentile": Float(10.0, 90.0)})
+        max_k = o.n_features
+        min_k = min(max_k, max(2, max_k // 8))  # a few of many features: rarely worth a trial
         return sklearn_module(selection.SelectKBest, {
             "score_func": score_func, "k": Int(min_k, max_k, log=True)})
 
     options = {"none": identity, "pca": pca, "select": select,  # the order of FEATURES
-               "poly": lambda: sklearn_module(p.PolynomialFeatures, {
-                   "interaction_only": Bool(), "include_bias": False}),
+               "poly": lambda: sklearn_module(CappedPolynomialFeatures, {
+                   "interaction_only": Bool()}, name="polynomialfeatures"),
                "union": lambda: siso_union({"pca": pca, "select": select})}
     if o.n_features is not None and o.n_features > POLY_MAX_FEATURES:
         del options["poly"]

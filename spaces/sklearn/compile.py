@@ -26,13 +26,13 @@ def to_pipeline(arch: Architecture) -> Pipeline:
 
     Example:
         >>> from da_bridge.spaces.sklearn import classification_space, to_pipeline
-        >>> arch = classification_space().replay({
+        >>> arch = classification_space(impute=False).replay({
         ...     "scale.choice": "standard", "features.choice": "none",
         ...     "model.choice": "knn", "model/knn/kneighborsclassifier.n_neighbors": 5,
-        ...     "model/knn/kneighborsclassifier.weights": "distance",
-        ...     "impute.include": False})
+        ...     "model/knn/kneighborsclassifier.weights": "distance"})
         >>> to_pipeline(arch)
-        Pipeline(steps=[('standardscaler', StandardScaler()),
+        Pipeline(steps=[('encode', TabularEncoder()),
+                        ('standardscaler', StandardScaler()),
                         ('kneighborsclassifier',
                          KNeighborsClassifier(weights='distance'))])
     """

@@ -118,12 +118,18 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
         probe = _probe(self.space)
         if probe is None:
             return tags
-        inner = require("sklearn.utils", "sklearn").get_tags(probe)
+        utils = require("sklearn.utils", "sklearn")
+        inner = utils.get_tags(probe)
         tags.estimator_type = inner.estimator_type
         tags.classifier_tags = copy.deepcopy(inner.classifier_tags)
         tags.regressor_tags = copy.deepcopy(inner.regressor_tags)
         tags.target_tags.required = inner.target_tags.required
         tags.input_tags.pairwise = inner.input_tags.pairwise
+        # a TabularEncoder first takes text columns: scikit-learn's checks then expect no
+        # TypeError on strings in X
+        first = probe.steps[0][1]
+        if hasattr(first, "__sklearn_tags__"):
+            tags.input_tags.string = utils.get_tags(first).input_tags.string
         return tags
 
     def fit(self, X: Any, y: Any = None, *, groups: Any = None,

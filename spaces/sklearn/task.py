@@ -127,14 +127,10 @@ def _space(data: Dataset, models: str | None) -> Any:
     if names is not None and not set(names) <= set(allowed):
         raise ValueError(f"--models {models!r}: choose among {','.join(allowed)} for "
                          f"{data.task}")
-    options: dict[str, Any] = {"models": names, "impute": data.missing,
-                               "n_features": data.n_features}
-    if data.categorical_columns:
-        options.update(numeric_columns=data.numeric_columns,
-                       categorical_columns=data.categorical_columns)
+    # the space finds the column kinds itself, as it does for ArchitectureSearchCV users
     if data.task == "classification":
-        return classification_space(**options)
-    return regression_space(**options)
+        return classification_space(models=names)
+    return regression_space(models=names)
 
 
 def _split(data: Dataset, test_size: float, seed: int) -> list[Any]:

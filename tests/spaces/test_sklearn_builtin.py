@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from messy import messy_frame
 from sklearn.base import is_classifier, is_regressor
 from threadpoolctl import threadpool_limits
 
@@ -46,10 +47,16 @@ def _tiny(kind, seed=0):
     return X, y
 
 
+@pytest.mark.parametrize("data", ["array", pytest.param("messy frame", marks=pytest.mark.slow)])
 @pytest.mark.parametrize("make_space, kind", [(classification_space, "classification"),
                                               (regression_space, "regression")])
-def test_every_sampled_pipeline_fits_and_predicts(make_space, kind):
-    X, y = _tiny(kind)
+def test_every_sampled_pipeline_fits_and_predicts(make_space, kind, data):
+    """No argument about the data: strings, booleans, an empty column, missing values
+    everywhere and a string target fit on every branch of the space."""
+    if data == "array":
+        X, y = _tiny(kind)
+    else:
+        X, y = messy_frame(60, regression=kind == "regression")
     space, seen = make_space(), set()
     check = is_classifier if kind == "classification" else is_regressor
     with warnings.catch_warnings():
@@ -60,6 +67,8 @@ def test_every_sampled_pipeline_fits_and_predicts(make_space, kind):
             assert check(pipeline)
             predictions = pipeline.fit(X, y).predict(X[:3])
             assert predictions.shape == (3,)
+            if kind == "classification":
+                assert set(predictions) <= set(y)
             seen.add(arch.values["model.choice"])
             seen.add(arch.values["features.choice"])
     models = CLASSIFIERS if kind == "classification" else REGRESSORS
@@ -119,10 +128,11 @@ def test_n_features_bounds_k_and_drops_polynomial_features():
 
 
 def test_the_impute_choice_follows_the_option():
-    assert classification_space().unfold().next().name == "impute.include"
+    assert classification_space(impute=None).unfold().next().name == "impute.include"
     assert classification_space(impute=False).unfold().next().name == "scale.choice"
-    pending = [h.name for h in classification_space(impute=True).unfold().pending()]
-    assert "impute/simpleimputer.strategy" in pending and "impute.include" not in pending
+    for space in (classification_space(), classification_space(impute=True)):
+        pending = [h.name for h in space.unfold().pending()]
+        assert "impute/simpleimputer.strategy" in pending and "impute.include" not in pending
 
 
 @pytest.mark.parametrize("kwargs, path", [

@@ -8,6 +8,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from messy import messy_frame
 from sklearn.base import clone, is_classifier, is_regressor
 from sklearn.datasets import load_diabetes, load_digits, load_iris
 from sklearn.decomposition import PCA
@@ -65,6 +66,24 @@ def test_digits_with_the_full_classification_space():
                                   random_state=1).fit(X, y)
     assert search.best_score_ > 0.85
     assert search.best_estimator_.predict(X[:5]).shape == (5,)
+
+
+@pytest.mark.parametrize("make_space, regression", [(classification_space, False),
+                                                    (regression_space, True)])
+def test_a_messy_frame_needs_no_argument(make_space, regression):
+    """Strings, booleans, an ID-like column, an empty column, 8% missing values everywhere
+    and a string target: the default space takes the frame as it is."""
+    X, y = messy_frame(90, regression=regression)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FitFailedWarning)  # no trial may fail
+        search = ArchitectureSearchCV(make_space(models=["knn", "hist_gb"]), n_trials=5, cv=3,
+                                      random_state=0).fit(X, y)
+    assert set(search.cv_results_["state"]) == {"COMPLETE"}
+    new, _ = messy_frame(10, seed=1, regression=regression)
+    predictions = search.predict(new)
+    assert predictions.shape == (10,)
+    if not regression:
+        assert set(predictions) <= {"yes", "no"} and list(search.classes_) == ["no", "yes"]
 
 
 def test_fitted_attributes_follow_sklearn(iris):
