@@ -370,7 +370,7 @@ class _Compiled:
 def _tree_or_none(space: SearchSpace, max_states: int) -> _explore.Node | None:
     try:
         return _explore.tree(space, max_states=max_states)
-    except _explore.SpaceTooLarge:
+    except _explore.SpaceTooLargeError:
         warnings.warn(f"{space!r} is too large to compile as a tree of hp.choice within "
                       f"max_states={max_states}; using a flat union of its hyperparameters "
                       "(inactive ones are ignored)", UserWarning, stacklevel=4)

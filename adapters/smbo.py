@@ -5,7 +5,7 @@ features hashed from counter-based names (`M.Conv2D-3`) with Python's
 salted `hash()`, so a model saved in one process was meaningless in the next
 and the names changed with construction order. Here:
 
-- features are keyed by stable path names (`da_bridge.surrogate.Featurizer`):
+- features are keyed by stable path names (`da_bridge.adapters.surrogate.Featurizer`):
   one-hot indicators of categorical choices, numeric values as they are,
   nothing for hyperparameters that are not live in an architecture, and
   counts of each value of a property across paths (how many `*.op` are
@@ -30,10 +30,10 @@ from typing import Any
 import numpy as np
 
 from da_bridge._imports import require
+from da_bridge.adapters.surrogate import SurrogateModel, make_estimator
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher
 from da_bridge.space import SearchSpace
-from da_bridge.surrogate import SurrogateModel, make_estimator
 
 Values = dict[str, Any]
 Y_TRANSFORMS = ("log", "rank", None)

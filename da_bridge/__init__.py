@@ -32,9 +32,9 @@ from da_bridge.errors import (
 )
 from da_bridge.hyperparameters import Bool, Dependent, Discrete, Float, Hyperparameter, Int
 from da_bridge.modules import Input, Output, basic, identity, substitution
-from da_bridge.results import load_results
-from da_bridge.runner import SearchResult, search
 from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding
+from da_bridge.study.results import load_results
+from da_bridge.study.runner import SearchResult, search
 from da_bridge.viz import draw
 
 __all__ = [

@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli._spaces import TASKS, add_task_arguments, load_space, make_task
 from da_bridge.errors import ReplayError
+from da_bridge.report import study_space
 from da_bridge.space import SearchSpace
+from da_bridge.study import VALUES_ATTR
+from da_bridge.study.store import load_study
+from da_bridge.study.tasks import TASKS, add_task_arguments, load_space, make_task
+from da_bridge.viz import draw, draw_unfolding, unfold_values
 
 
 def register(subparsers: Any) -> None:
@@ -39,8 +43,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
-    from da_bridge.viz import draw, draw_unfolding
-    from da_bridge.viz._unfolding import unfold_values
 
     space, values = _space_and_values(args, extra)
     options = {"hyperparameters": not args.no_hyperparameters,
@@ -68,10 +70,6 @@ def _space_and_values(args: argparse.Namespace, extra: list[str]) -> tuple[Searc
 
 
 def _from_study(args: argparse.Namespace, extra: list[str]) -> tuple[SearchSpace, dict]:
-    from da_bridge.adapters.optuna import VALUES_ATTR
-    from da_bridge.report import study_space
-    from da_bridge.store import load_study
-
     study = load_study(args.study, args.storage)
     space = _load_space(args.space, extra) if args.space else study_space(study)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}

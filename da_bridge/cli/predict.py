@@ -7,8 +7,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from da_bridge.adapters.surrogate import ESTIMATORS
 from da_bridge.cli import _output
-from da_bridge.surrogate import ESTIMATORS, fit, training_data
+from da_bridge.study.surrogate import fit, training_data
 
 
 def register(subparsers: Any) -> None:

@@ -6,6 +6,8 @@ import argparse
 from typing import Any
 
 from da_bridge.cli import _output
+from da_bridge.cli.draw import _load_space
+from da_bridge.report import dashboard_command, write_report
 
 
 def register(subparsers: Any) -> None:
@@ -28,9 +30,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
-    from da_bridge.cli.draw import _load_space
-    from da_bridge.report import dashboard_command, write_report
-
     if extra and not args.space:
         raise ValueError(f"unrecognized arguments: {' '.join(extra)}")
     space = _load_space(args.space, extra) if args.space else None

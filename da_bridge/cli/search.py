@@ -9,11 +9,10 @@ import time
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli._spaces import add_task_arguments, make_task, task_names
-from da_bridge.runner import SEARCHERS, search
-from da_bridge.store import list_studies
-
-CLI_ATTR = "da_bridge.cli"
+from da_bridge.study import CLI_ATTR
+from da_bridge.study.runner import SEARCHERS, search
+from da_bridge.study.store import list_studies
+from da_bridge.study.tasks import add_task_arguments, make_task, task_names
 
 
 def register(subparsers: Any) -> None:

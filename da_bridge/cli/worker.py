@@ -13,10 +13,12 @@ import signal
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli._spaces import add_task_arguments, make_task, task_names
-from da_bridge.cli.search import CLI_ATTR, add_search_arguments
-from da_bridge.store import StoreError, list_studies, load_study
-from da_bridge.worker import run_worker
+from da_bridge.cli.search import add_search_arguments
+from da_bridge.errors import StoreError
+from da_bridge.study import CLI_ATTR
+from da_bridge.study.store import list_studies, load_study
+from da_bridge.study.tasks import add_task_arguments, make_task, task_names
+from da_bridge.study.worker import run_worker
 
 
 def register(subparsers: Any) -> None:

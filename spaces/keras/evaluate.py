@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     import keras
     import optuna
 
-    from da_bridge.runner import SearchResult
+    from da_bridge.study.runner import SearchResult
 
 #: The scores `ClassificationObjective` can return, and the direction of each.
 OBJECTIVES = {

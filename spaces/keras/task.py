@@ -14,7 +14,7 @@ import argparse
 from typing import Any
 
 from da_bridge._imports import require
-from da_bridge.cli._spaces import Task
+from da_bridge.study.tasks import Task
 
 from .compile import KerasSearchSpace, model_summary, to_keras_model
 from .datasets import DATASETS, load_dataset

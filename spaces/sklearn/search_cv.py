@@ -179,7 +179,7 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
 
     def _search(self, objective: Any, seed: int | None) -> Any:
-        from da_bridge.runner import search
+        from da_bridge.study.runner import search
 
         with _optuna_logging(self.verbose):
             return search(self.space, objective, self.searcher, n_trials=None,

@@ -13,7 +13,7 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.cli._spaces import Task
+from da_bridge.study.tasks import Task
 
 from .builtin import CLASSIFIERS, REGRESSORS, classification_space, regression_space
 from .code import pipeline_code

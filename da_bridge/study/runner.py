@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import datetime
 import importlib
-import inspect
 import logging
-import math
-import numbers
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
+from da_bridge.adapters.optuna import (
+    OptunaSearcher,
+    default_sampler,
+    optuna_params,
+    proposal_sampler,
+    suggest_architecture,
+)
 from da_bridge.architecture import Architecture
-from da_bridge.errors import DABridgeError
 from da_bridge.searchers.base import Proposal, Searcher, check_direction
 from da_bridge.space import SearchSpace
-from da_bridge.store import open_storage
+from da_bridge.study._objective import check_score, takes_trial
+from da_bridge.study._schema import SPACE_ATTR, VALUES_ATTR
+from da_bridge.study.store import open_storage
 
 if TYPE_CHECKING:
     import optuna
@@ -35,10 +40,6 @@ SEARCHERS = {
     "skopt": "da_bridge.adapters.skopt:SkoptSearcher",
     "smbo": "da_bridge.adapters.smbo:SMBOSearcher",
 }
-
-
-class ObjectiveError(DABridgeError, ValueError):
-    """The objective returned something that is not a usable score."""
 
 
 @dataclass
@@ -70,8 +71,6 @@ class SearchResult:
     @property
     def best_values(self) -> dict[str, Any]:
         """The best architecture's values map, in JSON form."""
-        from da_bridge.adapters.optuna import VALUES_ATTR
-
         return dict(self.best_trial.user_attrs[VALUES_ATTR])
 
     @property
@@ -152,7 +151,8 @@ def search(
     optuna = require("optuna", "optuna")
     directions = _directions(direction, directions)
     runner = _Runner(space, objective, searcher, directions, seed, sampler)
-    study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed)
+    study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed,
+                          n_jobs=n_jobs)
     runner.attach(study)
     callbacks = list(callbacks or [])
     if max_trials is not None:
@@ -198,14 +198,12 @@ class _Runner:
         if not callable(objective):
             raise TypeError(f"objective must be callable; got {objective!r}")
         self.space, self.objective, self.directions = space, objective, directions
-        self.pass_trial = _takes_trial(objective)
+        self.pass_trial = takes_trial(objective)
         self.searcher = self._foreign(searcher, seed)
         self.sampler = sampler if self.searcher is None else None
         self.seed, self._lock, self._told = seed, threading.Lock(), set()
 
     def _foreign(self, searcher: Any, seed: int | None) -> Searcher | None:
-        from da_bridge.adapters.optuna import OptunaSearcher
-
         if searcher == "optuna" or isinstance(searcher, OptunaSearcher):
             return None
         if len(self.directions) > 1:
@@ -217,9 +215,9 @@ class _Runner:
         searcher.direction = self.directions[0]
         return searcher
 
-    def make_sampler(self, optuna: Any, n_jobs: int = 1) -> Any:
-        from da_bridge.adapters.optuna import default_sampler, proposal_sampler
-
+    def make_sampler(self, n_jobs: int = 1) -> Any:
+        """The proposal sampler of a foreign searcher, the user's, or TPE (constant liar with
+        `n_jobs > 1`)."""
         if self.searcher is not None:
             return proposal_sampler()
         return self.sampler or default_sampler(self.seed, n_jobs=n_jobs)
@@ -228,8 +226,6 @@ class _Runner:
         self.study = study
 
     def __call__(self, trial: optuna.Trial) -> Any:
-        from da_bridge.adapters.optuna import suggest_architecture
-
         if self.searcher is None:
             return self._evaluate(suggest_architecture(trial, self.space), trial)
         proposal = self._ask(trial)
@@ -242,8 +238,6 @@ class _Runner:
         return score
 
     def _ask(self, trial: optuna.Trial) -> Any:
-        from da_bridge.adapters.optuna import optuna_params, suggest_architecture
-
         with self._lock:
             self._sync()
             # A retried trial (a dead worker's, requeued) already holds its architecture.
@@ -266,8 +260,6 @@ class _Runner:
 
     def _sync(self) -> None:
         """Tell the searcher about finished trials it has not seen (resume, other workers)."""
-        from da_bridge.adapters.optuna import VALUES_ATTR
-
         optuna = require("optuna", "optuna")
         finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
                     optuna.trial.TrialState.PRUNED)
@@ -283,21 +275,22 @@ class _Runner:
 
     def _evaluate(self, arch: Architecture, trial: optuna.Trial) -> Any:
         score = self.objective(arch, trial) if self.pass_trial else self.objective(arch)
-        return _check_score(score, len(self.directions), trial.number)
+        return check_score(score, len(self.directions), trial.number)
 
 
-def _create_study(optuna, storage, study_name, runner, directions, pruner, seed):
+def _create_study(optuna, storage, study_name, runner, directions, pruner, seed, *,
+                  n_jobs: int = 1):
     name = study_name or "search-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     opened = open_storage(storage, name)
     study = optuna.create_study(storage=opened, study_name=name, directions=directions,
-                                sampler=runner.make_sampler(optuna), pruner=pruner,
+                                sampler=runner.make_sampler(n_jobs), pruner=pruner,
                                 load_if_exists=True)
     stored = [d.name.lower() for d in study.directions]
     if stored != directions:
         raise ValueError(f"study {name!r} already exists with directions {stored}; "
                          f"this search asked for {directions}")
-    if "da_bridge.space" not in study.user_attrs:
-        study.set_user_attr("da_bridge.space", repr(runner.space))
+    if SPACE_ATTR not in study.user_attrs:
+        study.set_user_attr(SPACE_ATTR, repr(runner.space))
     return study
 
 
@@ -315,27 +308,3 @@ def _directions(direction: str | None, directions: Sequence[str] | None) -> list
     if isinstance(directions, str) or not directions:
         raise ValueError(f"directions must be a non-empty list; got {directions!r}")
     return [check_direction(d) for d in directions]
-
-
-def _takes_trial(objective: Callable) -> bool:
-    try:
-        params = inspect.signature(objective).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
-
-
-def _check_score(score: Any, n_objectives: int, number: int) -> Any:
-    scores = [score] if n_objectives == 1 else score
-    if n_objectives > 1 and (isinstance(score, (str, bytes)) or not isinstance(score, Sequence)):
-        raise ObjectiveError(f"trial {number}: the objective returned {score!r}; "
-                             f"expected {n_objectives} scores")
-    if len(scores) != n_objectives:
-        raise ObjectiveError(f"trial {number}: the objective returned {len(scores)} scores; "
-                             f"expected {n_objectives}")
-    for s in scores:
-        if isinstance(s, bool) or not isinstance(s, numbers.Real) or not math.isfinite(s):
-            raise ObjectiveError(f"trial {number}: the objective returned {s!r}; "
-                                 "expected a finite number")
-    return float(score) if n_objectives == 1 else [float(s) for s in scores]

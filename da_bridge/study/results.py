@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
+from da_bridge.study._schema import ARCHITECTURE_ATTR, VALUES_ATTR
+from da_bridge.study.store import load_study
 
 if TYPE_CHECKING:
     import pandas
@@ -106,8 +108,6 @@ def _as_study(source: Any, storage: Any) -> Any:
     if hasattr(source, "get_trials"):
         return source
     if isinstance(source, str):
-        from da_bridge.store import load_study
-
         return load_study(source, storage)
     raise TypeError(f"results come from a file, an Optuna study or a study name; got {source!r}")
 
@@ -124,8 +124,6 @@ def _format_of(path: Path, format: str | None) -> str:
 
 
 def _study_records(study: Any) -> list[dict[str, Any]]:
-    from da_bridge.adapters.optuna import ARCHITECTURE_ATTR, VALUES_ATTR
-
     directions = [d.name.lower() for d in study.directions]
     scores = ["score"] if len(directions) == 1 else [f"score_{i}" for i in range(len(directions))]
     records = []

@@ -17,8 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from da_bridge.space import SearchSpace
-from da_bridge.store import MEMORY, load_study
-from da_bridge.worker import WorkerResult, run_worker
+from da_bridge.study.store import MEMORY, load_study
+from da_bridge.study.worker import WorkerResult, run_worker
 
 
 def run_on_dask(client: Any, storage: str | os.PathLike, study_name: str,

@@ -40,17 +40,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from da_bridge.errors import DABridgeError
+from da_bridge.errors import ObjectiveCrashError, TrialTimeoutError
+from da_bridge.study._objective import takes_trial
 
 _FORWARDED = ("report", "should_prune", "set_user_attr")
-
-
-class TrialTimeoutError(DABridgeError, TimeoutError):
-    """An objective ran past its per-trial time limit and was stopped."""
-
-
-class ObjectiveCrashError(DABridgeError, RuntimeError):
-    """The process evaluating an objective died without reporting a score."""
 
 
 def with_trial_timeout(objective: Callable[..., Any], seconds: float) -> Callable[..., Any]:
@@ -83,9 +76,7 @@ def with_trial_timeout(objective: Callable[..., Any], seconds: float) -> Callabl
         raise ValueError(f"the trial timeout must be a positive number of seconds; got {seconds!r}")
     if not hasattr(os, "fork"):
         raise ValueError("a per-trial timeout needs fork (POSIX); it is not available here")
-    from da_bridge.runner import _takes_trial
-
-    pass_trial = _takes_trial(objective)
+    pass_trial = takes_trial(objective)
 
     def timed(arch: Any, trial: Any = None) -> Any:
         return run_with_timeout(objective, arch, trial, seconds, pass_trial=pass_trial)
