@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from da_bridge._imports import require
+from da_bridge.errors import OptionError
 
 Values = Mapping[str, Any]
 History = Sequence[tuple[Values, float]]
@@ -249,7 +250,7 @@ def make_estimator(estimator: str | Any, seed: int | None, *, n_estimators: int 
     if estimator == "et":
         return ExtraTreesRegressor(n_estimators=n_estimators, bootstrap=True, random_state=seed)
     if isinstance(estimator, str) or not hasattr(estimator, "fit"):
-        raise ValueError(f"estimator must be one of {list(ESTIMATORS)} or a scikit-learn "
+        raise OptionError(f"estimator must be one of {list(ESTIMATORS)} or a scikit-learn "
                          f"regressor; got {estimator!r}")
     return clone(estimator)
 
@@ -278,5 +279,5 @@ def _token(value: Any) -> str:
 def _split_history(history: History) -> tuple[list[Values], np.ndarray]:
     maps = [values for values, _ in history]
     if not maps:
-        raise ValueError("a surrogate needs at least one finished trial with a score")
+        raise OptionError("a surrogate needs at least one finished trial with a score")
     return maps, np.array([score for _, score in history], dtype=float)

@@ -31,6 +31,7 @@ from typing import Any
 from da_bridge.architecture import Architecture
 from da_bridge.errors import (
     DomainError,
+    OptionTypeError,
     ReplayError,
     SpaceError,
     SpaceTooLargeError,
@@ -148,7 +149,7 @@ def default_value(h: Hyperparameter) -> Any:
         return h.values[0]
     if isinstance(h, (Int, Float)):
         return h.low
-    raise TypeError(f"no default value for {h!r}")
+    raise OptionTypeError(f"no default value for {h!r}")
 
 
 def tree(space: SearchSpace, *, max_states: int = MAX_STATES) -> Node:

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from da_bridge._imports import require
+from da_bridge.errors import OptionTypeError
 from da_bridge.study._objective import takes_trial
 from da_bridge.study._schema import ERROR_ATTR, INTERRUPTED_ATTR
 from da_bridge.study.timeouts import with_trial_timeout
@@ -68,7 +69,7 @@ class Stop:
 def guard(objective: Callable[..., Any], stop: Stop, trial_timeout: float | None) -> Callable:
     """The objective, interruptible by `stop`, optionally under a per-trial time limit."""
     if not callable(objective):
-        raise TypeError(f"objective must be callable; got {objective!r}")
+        raise OptionTypeError(f"objective must be callable; got {objective!r}")
     if trial_timeout is not None:
         objective = with_trial_timeout(objective, trial_timeout)
     pass_trial = takes_trial(objective)

@@ -19,6 +19,7 @@ from da_bridge.adapters.optuna import (
     suggest_architecture,
 )
 from da_bridge.architecture import Architecture
+from da_bridge.errors import OptionError, OptionTypeError
 from da_bridge.searchers.base import Proposal, Searcher, check_direction
 from da_bridge.space import SearchSpace
 from da_bridge.study._objective import check_score, takes_trial
@@ -177,14 +178,14 @@ def make_searcher(name: str, space: SearchSpace, *, seed: int | None = None,
     """The searcher registered under `name` (see `SEARCHERS`)."""
     target = SEARCHERS.get(name) if isinstance(name, str) else None
     if target is None:
-        raise ValueError(f"unknown searcher {name!r}; choose one of {sorted(SEARCHERS)} "
+        raise OptionError(f"unknown searcher {name!r}; choose one of {sorted(SEARCHERS)} "
                          "or pass a Searcher object")
     module, cls = target.split(":")
     try:
         factory = getattr(importlib.import_module(module), cls)
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("da_bridge"):
-            raise ValueError(f"searcher {name!r} is not available in this version") from exc
+            raise OptionError(f"searcher {name!r} is not available in this version") from exc
         raise
     return factory(space, seed=seed, direction=direction)
 
@@ -194,9 +195,9 @@ class _Runner:
 
     def __init__(self, space, objective, searcher, directions, seed, sampler) -> None:
         if not isinstance(space, SearchSpace):
-            raise TypeError(f"search needs a SearchSpace; got {space!r}")
+            raise OptionTypeError(f"search needs a SearchSpace; got {space!r}")
         if not callable(objective):
-            raise TypeError(f"objective must be callable; got {objective!r}")
+            raise OptionTypeError(f"objective must be callable; got {objective!r}")
         self.space, self.objective, self.directions = space, objective, directions
         self.pass_trial = takes_trial(objective)
         self.searcher = self._foreign(searcher, seed)
@@ -207,11 +208,11 @@ class _Runner:
         if searcher == "optuna" or isinstance(searcher, OptunaSearcher):
             return None
         if len(self.directions) > 1:
-            raise ValueError("multi-objective search needs searcher='optuna'")
+            raise OptionError("multi-objective search needs searcher='optuna'")
         if isinstance(searcher, str):
             return make_searcher(searcher, self.space, seed=seed, direction=self.directions[0])
         if not (hasattr(searcher, "ask") and hasattr(searcher, "tell")):
-            raise TypeError(f"searcher must be a name or have ask/tell; got {searcher!r}")
+            raise OptionTypeError(f"searcher must be a name or have ask/tell; got {searcher!r}")
         searcher.direction = self.directions[0]
         return searcher
 
@@ -287,7 +288,7 @@ def _create_study(optuna, storage, study_name, runner, directions, pruner, seed,
                                 load_if_exists=True)
     stored = [d.name.lower() for d in study.directions]
     if stored != directions:
-        raise ValueError(f"study {name!r} already exists with directions {stored}; "
+        raise OptionError(f"study {name!r} already exists with directions {stored}; "
                          f"this search asked for {directions}")
     if SPACE_ATTR not in study.user_attrs:
         study.set_user_attr(SPACE_ATTR, repr(runner.space))
@@ -302,9 +303,9 @@ def _remaining(study, max_trials: int, states, n_trials: int | None) -> int:
 
 def _directions(direction: str | None, directions: Sequence[str] | None) -> list[str]:
     if direction is not None and directions is not None:
-        raise ValueError("give direction or directions, not both")
+        raise OptionError("give direction or directions, not both")
     if directions is None:
         return [check_direction(direction or "minimize")]
     if isinstance(directions, str) or not directions:
-        raise ValueError(f"directions must be a non-empty list; got {directions!r}")
+        raise OptionError(f"directions must be a non-empty list; got {directions!r}")
     return [check_direction(d) for d in directions]

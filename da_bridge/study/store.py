@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
-from da_bridge.errors import StoreError
+from da_bridge.errors import OptionError, StoreError
 
 if TYPE_CHECKING:
     import optuna
@@ -116,7 +116,7 @@ def _check_timing(interval: Any, grace: Any, connect: Any) -> tuple[Any, Any, An
                         ("connect_timeout", connect)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not value > 0):
-            raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+            raise OptionError(f"{name} must be a positive number of seconds; got {value!r}")
     return (interval or HEARTBEAT_INTERVAL, grace or GRACE_PERIOD,
             int(math.ceil(connect or CONNECT_TIMEOUT)))
 

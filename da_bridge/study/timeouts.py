@@ -40,7 +40,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from da_bridge.errors import ObjectiveCrashError, TrialTimeoutError
+from da_bridge.errors import ObjectiveCrashError, OptionError, OptionTypeError, TrialTimeoutError
 from da_bridge.study._objective import takes_trial
 
 _FORWARDED = ("report", "should_prune", "set_user_attr")
@@ -70,12 +70,13 @@ def with_trial_timeout(objective: Callable[..., Any], seconds: float) -> Callabl
         ['COMPLETE', 'FAIL']
     """
     if not callable(objective):
-        raise TypeError(f"objective must be callable; got {objective!r}")
+        raise OptionTypeError(f"objective must be callable; got {objective!r}")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
             or not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"the trial timeout must be a positive number of seconds; got {seconds!r}")
+        raise OptionError("the trial timeout must be a positive number of seconds; "
+                          f"got {seconds!r}")
     if not hasattr(os, "fork"):
-        raise ValueError("a per-trial timeout needs fork (POSIX); it is not available here")
+        raise OptionError("a per-trial timeout needs fork (POSIX); it is not available here")
     pass_trial = takes_trial(objective)
 
     def timed(arch: Any, trial: Any = None) -> Any:

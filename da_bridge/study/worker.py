@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
 from da_bridge.adapters.optuna import default_sampler
-from da_bridge.errors import StoreError
+from da_bridge.errors import OptionError, StoreError
 from da_bridge.searchers.base import Searcher
 from da_bridge.space import SearchSpace
 from da_bridge.study._interrupts import Stop, guard
@@ -365,8 +365,8 @@ def _check_counts(n_trials: Any, max_trials: Any, timeout: Any, poll_interval: A
     for name, value in (("n_trials", n_trials), ("max_trials", max_trials)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < 0):
-            raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
+            raise OptionError(f"{name} must be a non-negative integer; got {value!r}")
     for name, value in (("timeout", timeout), ("poll_interval", poll_interval)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not value > 0):
-            raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+            raise OptionError(f"{name} must be a positive number of seconds; got {value!r}")
