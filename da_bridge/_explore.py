@@ -37,7 +37,7 @@ from da_bridge.errors import (
     SpaceTooLargeError,
 )
 from da_bridge.hyperparameters import Dependent, Discrete, Float, Hyperparameter, Int
-from da_bridge.space import SearchSpace, Unfolding
+from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding
 
 #: Fresh instances exploration may build before it gives up.
 MAX_STATES = 2_000
@@ -218,27 +218,19 @@ def replay(space: SearchSpace, value_of: Callable[[SlotKey, Any], Any]) -> Archi
 
     `value_of` raises `KeyError` when it has no value for a slot.
     """
-    u = space.unfold()
-    while (h := u.next()) is not None:
-        key = (h.name, domain_key(h.hyperparameter))
+    def choose(h: NamedHyperparameter) -> Any:
         try:
-            value = value_of(key, h.hyperparameter)
+            value = value_of((h.name, domain_key(h.hyperparameter)), h.hyperparameter)
         except KeyError:
             raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}") from None
-        u.assign(h.decode(value, h.name))
-    return u.architecture()
+        return h.decode(value, h.name)
+
+    return space.specify(choose)
 
 
 def live_slots(space: SearchSpace, values: Mapping[str, Any]) -> dict[SlotKey, Any]:
     """`{slot key: value}` of the live hyperparameters of a values map (plain or JSON form)."""
-    u, out = space.unfold(), {}
-    while (h := u.next()) is not None:
-        if h.name not in values:
-            raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}")
-        value = h.decode(values[h.name], h.name)
-        out[(h.name, domain_key(h.hyperparameter))] = value
-        u.assign(value)
-    return out
+    return {(h.name, domain_key(h.hyperparameter)): value for h, value in space.live(values)}
 
 
 class _Budget:
