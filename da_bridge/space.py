@@ -108,6 +108,34 @@ class Unfolding:
         """The fully specified architecture; `UnspecifiedError` before that."""
         return Architecture(self._graph)
 
+    # What exploration (counting, the flat encodings) asks of an instance's structure.
+
+    def is_assigned(self, hyperparameter: Hyperparameter) -> bool:
+        """Whether a hyperparameter (dependent ones included) has its value yet."""
+        return hyperparameter in self._graph.values
+
+    def n_modules(self) -> int:
+        """How many modules this instance has created so far (substituted ones included)."""
+        return len(self._graph.modules)
+
+    def substitutions_since(self, start: int) -> list[Module]:
+        """The substitution modules created after the first `start` modules, in order."""
+        return [m for m in self._graph.modules[start:] if m.kind == "substitution"]
+
+    def substitutions_fed_by(self, hyperparameter: Hyperparameter) -> set[int]:
+        """The live substitution modules (by creation index) that wait on `hyperparameter`,
+        directly or through dependent hyperparameters."""
+        graph = self._graph
+        found = {m.index for m in graph.users.get(hyperparameter, ())
+                 if m.kind == "substitution" and m.alive}
+        for dependent in graph.dependents.get(hyperparameter, ()):
+            found |= self.substitutions_fed_by(dependent)
+        return found
+
+    def is_structural(self, hyperparameter: Hyperparameter) -> bool:
+        """Whether choosing `hyperparameter` can change the graph (it feeds a substitution)."""
+        return bool(self.substitutions_fed_by(hyperparameter))
+
 
 class SearchSpace:
     """A search space: a function that builds a fresh fragment, unfolded on demand.
@@ -253,7 +281,7 @@ class SearchSpace:
         Independent parts are counted apart and multiplied; parts that share
         hyperparameters are enumerated together.
         """
-        from da_bridge._explore import count_space
+        from da_bridge._tree import count_space  # _tree builds instances of this module's class
 
         return count_space(self)
 

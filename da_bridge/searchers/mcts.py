@@ -24,7 +24,7 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from da_bridge._explore import index_of, values_of
+from da_bridge._domains import index_of, values_of
 from da_bridge.errors import OptionError
 from da_bridge.hyperparameters import Hyperparameter
 from da_bridge.searchers.base import Proposal, Searcher

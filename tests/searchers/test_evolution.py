@@ -13,6 +13,7 @@ from da_bridge import DomainError, ReplayError
 from da_bridge.searchers.evolution import EvolutionSearcher, mutate
 from da_bridge.spaces.examples import mobile_net_space, poster_space
 
+
 def fits(h, value) -> bool:
     try:
         h.check(value, h.name)
