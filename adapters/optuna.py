@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
+from da_bridge.errors import OptionTypeError, ReplayError
 from da_bridge.hyperparameters import Discrete, Float, Int
 from da_bridge.searchers.base import Proposal, Searcher
 from da_bridge.space import NamedHyperparameter, SearchSpace
@@ -47,10 +48,7 @@ def suggest_architecture(trial: optuna.trial.BaseTrial, space: SearchSpace) -> A
         >>> trial.params["conv.filters"] == arch.values["conv.filters"]
         True
     """
-    u = space.unfold()
-    while (h := u.next()) is not None:
-        u.assign(suggest(trial, h))
-    arch = u.architecture()
+    arch = space.specify(lambda h: suggest(trial, h))
     trial.set_user_attr(VALUES_ATTR, arch.json_values())
     trial.set_user_attr(ARCHITECTURE_ATTR, arch.to_json())
     return arch
@@ -67,13 +65,11 @@ def suggest(trial: optuna.trial.BaseTrial, h: NamedHyperparameter) -> Any:
         return trial.suggest_int(h.name, decl.low, decl.high, step=decl.step, log=decl.log)
     if isinstance(decl, Float):
         return trial.suggest_float(h.name, decl.low, decl.high, log=decl.log)
-    raise TypeError(f"{h.name!r}: no Optuna distribution for {decl!r}")
+    raise OptionTypeError(f"{h.name!r}: no Optuna distribution for {decl!r}")
 
 
 def replay_trial(space: SearchSpace, trial: optuna.trial.FrozenTrial) -> Architecture:
     """The architecture a stored trial evaluated, rebuilt from its user attributes."""
-    from da_bridge.errors import ReplayError
-
     values = trial.user_attrs.get(VALUES_ATTR)
     if values is None:
         raise ReplayError(f"trial {trial.number} has no {VALUES_ATTR!r} user attribute; "
@@ -179,11 +175,5 @@ def proposal_sampler() -> optuna.samplers.BaseSampler:
 
 def optuna_params(space: SearchSpace, values: dict[str, Any]) -> dict[str, Any]:
     """The Optuna parameter values (`trial.params`) that a values map corresponds to."""
-    u, params = space.unfold(), {}
-    while (h := u.next()) is not None:
-        value = h.decode(values[h.name], h.name)
-        decl = h.hyperparameter
-        params[h.name] = decl.index(value) if isinstance(decl, Discrete) and not decl.is_plain() \
-            else value
-        u.assign(value)
-    return params
+    return {h.name: h.index(value) if isinstance(h.hyperparameter, Discrete)
+            and not h.is_plain() else value for h, value in space.live(values)}
