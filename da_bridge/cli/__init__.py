@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from da_bridge._version import __version__
 from da_bridge.errors import DABridgeError
 
-COMMANDS = ("search", "worker", "show", "count", "draw", "report", "export", "predict")
+COMMANDS = ("search", "worker", "show", "count", "draw", "report", "export", "estimate",
+            "predict")
 
 
 def build_parser() -> argparse.ArgumentParser:

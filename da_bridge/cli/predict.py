@@ -1,58 +1,36 @@
-"""`da-bridge predict --study NAME VALUES_JSON`: a surrogate's guess at an unseen architecture."""
+"""`da-bridge predict MODEL --csv FILE`: labels or values for new rows from a saved model."""
 
 from __future__ import annotations
 
 import argparse
-import json
-from pathlib import Path
+import sys
 from typing import Any
 
-from da_bridge.adapters.surrogate import ESTIMATORS
+from da_bridge._imports import require
 from da_bridge.cli import _output
-from da_bridge.errors import OptionError
-from da_bridge.study.surrogate import fit, training_data
 
 
 def register(subparsers: Any) -> None:
     p = subparsers.add_parser(
-        "predict", help="predict a score from a study's surrogate",
-        description="Train a surrogate on the finished trials of a study and predict the "
-                    "score of the architecture VALUES_JSON identifies (a JSON object "
-                    "{path: value}, or a file holding one), with a held-out error report.")
-    p.add_argument("values", metavar="VALUES_JSON", help="values map as JSON text or a file")
-    p.add_argument("--study", required=True, help="study name")
-    p.add_argument("--storage", help="storage URL or journal path (default: ./da_runs)")
-    p.add_argument("--estimator", choices=ESTIMATORS, default="rf",
-                   help="surrogate regressor (default: rf, a random forest)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the split and the forest")
+        "predict", help="predict with a model saved by `search sklearn`",
+        description="Load a pipeline saved by `da-bridge search sklearn` (--save, or "
+                    "<study>.joblib in ./da_runs) and predict the rows of a CSV file; the "
+                    "rows come back with a <target>_predicted column. (To estimate an "
+                    "architecture's score from a study, use `da-bridge estimate`.)")
+    p.add_argument("model", metavar="MODEL", help="a .joblib file written by search sklearn")
+    p.add_argument("--csv", metavar="FILE", required=True,
+                   help="the rows to predict (same columns as the training CSV; the target "
+                        "column may be there or not)")
+    p.add_argument("--output", metavar="FILE", help="write the CSV here (default: stdout)")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
-    values = _values(args.values)
-    history = training_data(args.study, storage=args.storage)
-    model = fit(history, estimator=args.estimator, seed=args.seed)
-    mean, std = model.predict(values, return_std=True)
-    _output.info(f"predicted score: {mean:.6g} +- {std:.3g} "
-                 f"(surrogate on {model.n_trials} trials of study {args.study!r})")
-    _output.info(str(model.report))
-    known = {path for trial_values, _ in history for path in trial_values}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        _output.info(f"note: no trial of the study has {unknown[:5]}; they do not inform "
-                     "the prediction")
+    sklearn = require("da_bridge.spaces.sklearn", "sklearn")
+    frame = sklearn.predict_csv(args.model, args.csv)
+    if args.output:
+        frame.to_csv(args.output, index=False)
+        _output.info(f"{len(frame)} predictions written to {args.output}")
+    else:
+        frame.to_csv(sys.stdout, index=False)
     return 0
-
-
-def _values(text: str) -> dict[str, Any]:
-    source = text
-    if not text.lstrip().startswith("{") and Path(text).is_file():
-        source = Path(text).read_text(encoding="utf-8")
-    try:
-        values = json.loads(source)
-    except json.JSONDecodeError as exc:
-        raise OptionError(f"VALUES_JSON is not JSON ({exc.msg}); give a {{path: value}} "
-                         "object or a file holding one") from None
-    if not isinstance(values, dict) or not values:
-        raise OptionError(f"VALUES_JSON must be a non-empty {{path: value}} object; got {text!r}")
-    return values

@@ -16,6 +16,7 @@ from .builtin import (
 from .code import pipeline_code
 from .compile import to_pipeline
 from .data import Dataset, DatasetError, load_csv, load_dataset
+from .model import SavedModel, load_model, predict_csv, save_model
 from .modules import select_columns, siso_union, sklearn_module
 from .objective import cross_val_objective
 from .search_cv import ArchitectureSearchCV
@@ -28,13 +29,17 @@ __all__ = [
     "CappedPolynomialFeatures",
     "Dataset",
     "DatasetError",
+    "SavedModel",
     "TabularEncoder",
     "classification_space",
     "cross_val_objective",
     "load_csv",
     "load_dataset",
+    "load_model",
     "pipeline_code",
+    "predict_csv",
     "regression_space",
+    "save_model",
     "select_columns",
     "siso_union",
     "sklearn_module",

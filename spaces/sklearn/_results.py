@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from da_bridge._imports import require
-from da_bridge.adapters.optuna import VALUES_ATTR
+from da_bridge.study import ERROR_ATTR, VALUES_ATTR
 
 from .objective import (
-    ERROR_ATTR,
     FIT_TIMES_ATTR,
     SCORE_TIMES_ATTR,
     SPLIT_SCORES_ATTR,

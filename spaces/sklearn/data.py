@@ -37,6 +37,7 @@ class Dataset:
         numeric_columns: CSV columns to impute and scale (None for arrays).
         categorical_columns: CSV columns to one-hot encode (None for arrays).
         missing: True if some feature value is missing.
+        target: The name of the predicted column (CSV files).
 
     Example:
         >>> from da_bridge.spaces.sklearn import load_dataset
@@ -51,6 +52,7 @@ class Dataset:
     numeric_columns: list[str] | None = None
     categorical_columns: list[str] | None = None
     missing: bool = False
+    target: str | None = None
 
     @property
     def n_features(self) -> int:
@@ -100,7 +102,7 @@ def load_csv(path: str | os.PathLike, target: str, *, task: str | None = None) -
         ...
         da_bridge.errors.DatasetError: --target 'species' is not a column of ...
     """
-    frame = _read_csv(path)
+    frame = read_csv(path)
     columns = [str(c) for c in frame.columns]
     if target not in frame.columns:
         raise DatasetError(f"--target {target!r} is not a column of {os.fspath(path)!r}; "
@@ -113,10 +115,11 @@ def load_csv(path: str | os.PathLike, target: str, *, task: str | None = None) -
     categorical = [c for c in X.columns if c not in numeric]
     X = X.astype({c: object for c in categorical})  # one dtype for every text column
     return Dataset(os.fspath(path), X, y.to_numpy(), _task(y, task, target), numeric,
-                   categorical, bool(X.isna().to_numpy().any()))
+                   categorical, bool(X.isna().to_numpy().any()), str(target))
 
 
-def _read_csv(path: str | os.PathLike) -> Any:
+def read_csv(path: str | os.PathLike) -> Any:
+    """A CSV file as a DataFrame; a `DatasetError` says why it cannot be read."""
     pandas = require("pandas", "sklearn")
     try:
         frame = pandas.read_csv(path)

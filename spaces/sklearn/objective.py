@@ -9,14 +9,15 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
+from da_bridge.study import ERROR_ATTR
 
 from .compile import to_pipeline
 
-#: Trial user attributes: per-fold test scores, fit and score times, and the error of a failed fit.
+#: Trial user attributes: per-fold test scores, fit and score times (a failed fit's error goes
+#: to the study's own `ERROR_ATTR`, which `da-bridge show` reads).
 SPLIT_SCORES_ATTR = "sklearn.split_scores"
 FIT_TIMES_ATTR = "sklearn.fit_times"
 SCORE_TIMES_ATTR = "sklearn.score_times"
-ERROR_ATTR = "sklearn.error"
 
 # Warnings the built-in spaces trigger by design on some data; they say nothing about a trial.
 _NOISE = (
@@ -34,7 +35,7 @@ def cross_val_objective(X: Any, y: Any, *, cv: Any = 5, scoring: Any = None,
 
     The folds are drawn once, so every trial sees the same splits. A pipeline
     that fails to fit raises, which fails the trial and not the search; the
-    error is kept in the trial's `sklearn.error` user attribute.
+    error is kept in the trial's `da_bridge.study.ERROR_ATTR` user attribute.
 
     Args:
         X: Features.

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 import argparse
 import os
+import pathlib
 import time
 from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError
+from da_bridge.study.store import runs_dir
 from da_bridge.study.tasks import Task
 
 from .builtin import CLASSIFIERS, REGRESSORS, classification_space, regression_space
 from .code import pipeline_code
 from .data import DATASETS, TASKS, Dataset, load_csv, load_dataset
+from .model import SUFFIX, save_model
 from .objective import cross_val_objective, quiet_fits
 
 
@@ -44,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="held-out fraction for the final test score (default: 0.25)")
     group.add_argument("--split-seed", type=int, default=0, metavar="SEED",
                        help="seed of the train/test split and the folds (default: 0)")
+    group.add_argument("--save", metavar="PATH",
+                       help="where to write the best pipeline, fitted (default: "
+                            "<study>.joblib next to the journal, in ./da_runs); predict with "
+                            "it: da-bridge predict PATH --csv FILE")
+    group.add_argument("--no-save", action="store_true", help="do not write the model")
 
 
 def make_task(args: argparse.Namespace) -> Task:
@@ -70,6 +78,7 @@ def make_task(args: argparse.Namespace) -> Task:
         random_state=0)
     space = _space(data, args.models)
     context = _Context(data, scoring, objective, X_train, X_test, y_train, y_test, args.cv)
+    context.save = None if getattr(args, "no_save", False) else _SaveTo(args)
     return Task(space, objective, ["maximize"], describe=context.describe,
                 report=context.report)
 
@@ -81,6 +90,7 @@ class _Context:
         self.data, self.scoring, self.objective = data, scoring, objective
         self.X_train, self.X_test, self.y_train, self.y_test, self.cv = split
         self.started = time.perf_counter()
+        self.save: _SaveTo | None = None
 
     def describe(self, arch: Architecture) -> str:
         """The pipeline as scikit-learn code, with the random state the trials used."""
@@ -98,6 +108,7 @@ class _Context:
             pipeline = self.objective.pipeline(result.best_architecture)
             pipeline.fit(self.X_train, self.y_train)
         test = metrics.get_scorer(self.scoring)(pipeline, self.X_test, self.y_test)
+        saved = [] if self.save is None else [self._save(pipeline, result, test)]
         return [
             f"dataset: {self.data.name} ({self.data.task}, {len(self.y_train)} rows searched, "
             f"{len(self.y_test)} held out)",
@@ -107,7 +118,34 @@ class _Context:
             f"(refit and test {time.perf_counter() - started:.1f} s)",
             f"study {result.study.study_name!r}: da-bridge show --study "
             f"{result.study.study_name}",
+            *saved,
         ]
+
+    def _save(self, pipeline: Any, result: Any, test: float) -> str:
+        """Write the pipeline fitted on the searched rows (the one whose test score is shown)."""
+        name = result.study.study_name
+        path = save_model(pipeline, self.save.path(name), target=self.data.target,
+                          task=self.data.task,
+                          info={"study": name, "dataset": self.data.name, "scoring": self.scoring,
+                                f"cv_{self.scoring}": result.best_score,
+                                f"test_{self.scoring}": test})
+        command = f"da-bridge predict {path} --csv FILE"
+        return f"model (fitted on the searched rows): {path}; predict: {command}"
+
+
+class _SaveTo:
+    """Where the CLI writes the model: `--save PATH`, or `<study>.joblib` beside the journal."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.explicit, self.storage = getattr(args, "save", None), getattr(args, "storage", None)
+
+    def path(self, study_name: str) -> str:
+        if self.explicit:
+            return self.explicit
+        folder, storage = runs_dir(), self.storage
+        if isinstance(storage, str) and "://" not in storage and storage != ":memory:":
+            folder = pathlib.Path(storage).parent  # a journal file: keep the model beside it
+        return str(folder / f"{study_name}{SUFFIX}")
 
 
 def _load(args: argparse.Namespace) -> Dataset:

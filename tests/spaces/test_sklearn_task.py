@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 from messy import messy_frame
 
 from da_bridge.cli import main
+from da_bridge.spaces.sklearn import load_model
 from da_bridge.study.store import list_studies, load_study
 
 FAST = ["--no-progress", "--cv", "3", "--cv-jobs", "1"]
@@ -64,6 +66,35 @@ def test_a_messy_csv_needs_no_argument_about_its_columns(workdir, capsys, regres
     out = capsys.readouterr().out
     assert "4 trials (4 complete)" in out
     assert ("held-out test r2" if regression else "held-out test accuracy") in out
+    # the model is saved beside the journal; `predict` labels new rows with it
+    model = workdir / "runs" / "messy.joblib"
+    assert f"model (fitted on the searched rows): {model}" in out
+    new, _ = messy_frame(7, seed=3, regression=regression)
+    new.to_csv(workdir / "new.csv", index=False)
+    assert main(["predict", str(model), "--csv", "new.csv", "--output", "out.csv"]) == 0
+    predicted = pd.read_csv(workdir / "out.csv")
+    assert list(predicted.columns) == [*new.columns, "target_predicted"]
+    assert len(predicted) == 7
+    if not regression:
+        assert set(predicted["target_predicted"]) <= {"yes", "no"}
+
+
+def test_save_path_and_no_save(workdir, capsys):
+    args = ["search", "sklearn", "--dataset", "iris", "--models", "knn", "--trials", "1", *FAST]
+    assert main([*args, "--study", "a", "--save", "models/iris.joblib"]) == 0
+    capsys.readouterr()
+    assert load_model(workdir / "models" / "iris.joblib").predict([[5.0, 3.4, 1.5, 0.2]]) == [0]
+    assert main([*args, "--study", "b", "--no-save"]) == 0
+    assert "model (fitted" not in capsys.readouterr().out
+    assert not (workdir / "runs" / "b.joblib").exists()
+
+
+def test_predict_says_what_is_wrong(workdir, capsys):
+    (workdir / "junk.joblib").write_text("not a model")
+    assert main(["predict", "junk.joblib", "--csv", "x.csv"]) == 2
+    assert "'junk.joblib' is not a saved model" in capsys.readouterr().err
+    assert main(["predict", "none.joblib", "--csv", "x.csv"]) == 2
+    assert "model file 'none.joblib' does not exist" in capsys.readouterr().err
 
 
 def test_resuming_keeps_the_split(capsys):

@@ -1,4 +1,4 @@
-"""`da-bridge predict`: a surrogate trained on a study scores an unseen architecture."""
+"""`da-bridge estimate`: a surrogate trained on a study scores an unseen architecture."""
 
 from __future__ import annotations
 
@@ -30,21 +30,21 @@ def predicted(text: str) -> float:
 
 def test_predicts_with_a_held_out_report(runs, capsys):
     capsys.readouterr()
-    assert main(["predict", "--study", "nb", CONV]) == 0
+    assert main(["estimate", "--study", "nb", CONV]) == 0
     conv = capsys.readouterr().out
     assert "surrogate on 40 trials" in conv
     assert "held-out MAE" in conv and "mean predictor" in conv
     (runs / "empty.json").write_text(EMPTY)
-    assert main(["predict", "--study", "nb", str(runs / "empty.json")]) == 0
+    assert main(["estimate", "--study", "nb", str(runs / "empty.json")]) == 0
     assert predicted(conv) > predicted(capsys.readouterr().out)
 
 
 def test_unknown_paths_are_pointed_out(runs, capsys):
-    assert main(["predict", "--study", "nb", json.dumps({"conv.filters": 64})]) == 0
+    assert main(["estimate", "--study", "nb", json.dumps({"conv.filters": 64})]) == 0
     assert "no trial of the study has ['conv.filters']" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize("text", ["not json", "[1, 2]", "{}"])
 def test_bad_values_exit_2(runs, capsys, text):
-    assert main(["predict", "--study", "nb", text]) == 2
+    assert main(["estimate", "--study", "nb", text]) == 2
     assert "VALUES_JSON" in capsys.readouterr().err
