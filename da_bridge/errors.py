@@ -77,6 +77,10 @@ class OptionTypeError(DABridgeError, TypeError):
     not callable."""
 
 
+class SearchFailedError(DABridgeError, RuntimeError):
+    """Most trials of a search failed; the message groups their errors and names the fix."""
+
+
 class ObjectiveError(DABridgeError, ValueError):
     """The objective returned something that is not a usable score."""
 

@@ -6,14 +6,16 @@ import math
 import subprocess
 import sys
 import textwrap
+import time
 
 import optuna
 import pytest
 
 from da_bridge import search
 from da_bridge.adapters.optuna import VALUES_ATTR, replay_trial
-from da_bridge.errors import ObjectiveError
+from da_bridge.errors import ObjectiveError, SearchFailedError
 from da_bridge.spaces.examples import poster_space
+from da_bridge.study import ERROR_ATTR
 from da_bridge.study.store import load_study
 
 COMPLETE, FAIL, PRUNED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
@@ -83,6 +85,56 @@ def test_raising_objective_is_recorded_and_catch_empty_stops():
     with pytest.raises(RuntimeError, match="out of memory"):
         search(poster_space(), boom, n_trials=3, storage=storage, study_name="s", catch=())
     assert [t.state for t in optuna.load_study(study_name="s", storage=storage).trials] == [FAIL]
+
+
+def test_most_trials_failing_stops_the_search_with_the_grouped_errors():
+    calls = []
+
+    def mostly_broken(arch):
+        calls.append(1)
+        if len(calls) % 3 == 0:
+            raise KeyError("conv.filters")
+        raise ValueError("could not convert string to float: 'south'")
+
+    with pytest.raises(SearchFailedError) as info:
+        search(poster_space(), mostly_broken, n_trials=50, storage=":memory:",
+               failure_hint=lambda errors: f"look at {len(errors)} errors")
+    assert len(calls) == 5  # stopped once 5 trials had failed, not after 50
+    message = str(info.value)
+    assert message.startswith("5 of 5 trials failed, so the search stopped: ")
+    assert "ValueError: could not convert string to float: 'south' (4 trials)" in message
+    assert "KeyError: 'conv.filters' (1 trial)" in message
+    assert message.endswith("Fix: look at 5 errors")
+
+
+def test_failed_trials_keep_their_error_and_a_few_failures_do_not_stop():
+    calls = []
+
+    def sometimes(arch):
+        calls.append(1)
+        if len(calls) % 2:
+            raise RuntimeError("out of memory")
+        return width(arch)
+
+    result = search(poster_space(), sometimes, n_trials=12, storage=":memory:")
+    assert len(result.trials) == 12
+    failed = [t for t in result.trials if t.state == FAIL]
+    assert failed and all(t.user_attrs[ERROR_ATTR] == "RuntimeError: out of memory"
+                          for t in failed)
+
+
+def test_a_trial_past_its_time_limit_fails_and_the_search_goes_on():
+    def slow_for_one_filter_count(arch):
+        time.sleep(30 if arch.values["conv.filters"] == 128 else 0)
+        return width(arch)
+
+    result = search(poster_space(), slow_for_one_filter_count, "random", n_trials=4, seed=1,
+                    storage=":memory:", trial_timeout=1.0)
+    states = {t.state for t in result.trials}
+    assert states == {COMPLETE, FAIL}
+    for t in result.trials:
+        if t.state == FAIL:
+            assert t.user_attrs[ERROR_ATTR].startswith("TrialTimeoutError: ")
 
 
 def test_wrong_number_of_objectives_fails_the_trial():

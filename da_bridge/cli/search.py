@@ -13,7 +13,7 @@ from da_bridge.errors import OptionError
 from da_bridge.study import CLI_ATTR
 from da_bridge.study.runner import SEARCHERS, search
 from da_bridge.study.store import list_studies
-from da_bridge.study.tasks import add_task_arguments, make_task, task_names
+from da_bridge.study.tasks import DEFAULT_TRIALS, add_task_arguments, make_task, task_names
 
 
 def register(subparsers: Any) -> None:
@@ -23,6 +23,9 @@ def register(subparsers: Any) -> None:
                     "; or MODULE:NAME) and print the best architectures.")
     p.add_argument("space", metavar="SPACE")
     add_search_arguments(p)
+    p.add_argument("--trial-timeout", type=float, metavar="SECONDS",
+                   help="stop a trial that runs longer (its process is killed; it fails and "
+                        "the search goes on)")
     p.add_argument("-h", "--help", action="store_true",
                    help="show this help (with SPACE's options)")
     p.set_defaults(run=run, accepts_extra=True)
@@ -34,8 +37,9 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
                    help="objective(arch[, trial]) -> score; built-in tasks have their own")
     p.add_argument("--searcher", default="optuna", choices=sorted(SEARCHERS),
                    help="the search algorithm (default: optuna TPE)")
-    p.add_argument("--trials", type=_positive, default=20,
-                   help="finished trials the study should hold (default: 20)")
+    p.add_argument("--trials", type=_positive,
+                   help=f"finished trials the study should hold (default: {DEFAULT_TRIALS}, or "
+                        "the task's time budget: 60 s for sklearn)")
     p.add_argument("--timeout", type=float, help="stop starting trials after this many seconds")
     p.add_argument("--storage", help="Optuna storage URL or journal path "
                                      "(default: ./da_runs/<study>.journal)")
@@ -62,16 +66,26 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     _check_resume(study, args.storage, args.resume)
     directions = [args.direction] if args.direction else task.directions
     started = time.perf_counter()
+    trials, timeout = _budget(args.trials, args.timeout, task)
     result = search(
-        task.space, task.objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
+        task.space, task.objective, args.searcher, max_trials=trials, timeout=timeout,
         directions=directions, storage=args.storage, study_name=study, seed=args.seed,
-        n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner)
+        n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner,
+        trial_timeout=args.trial_timeout, failure_hint=task.failure_hint)
     if CLI_ATTR not in result.study.user_attrs:
         result.study.set_user_attr(CLI_ATTR, {"space": args.space, "options": extra})
     _output.summary(result, task.describe, time.perf_counter() - started)
     for line in (task.report(result) if task.report else []):
         _output.info(line)
     return 130 if result.interrupted else 0
+
+
+def _budget(trials: int | None, timeout: float | None, task: Any) -> tuple[Any, Any]:
+    """--trials and --timeout as given; without either, the task's time budget or
+    `DEFAULT_TRIALS` trials."""
+    if trials is None and timeout is None:
+        return (None, task.timeout) if task.timeout else (DEFAULT_TRIALS, None)
+    return trials, timeout
 
 
 def _check_resume(study: str, storage: str | None, resume: bool) -> None:

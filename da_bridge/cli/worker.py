@@ -17,7 +17,7 @@ from da_bridge.cli.search import add_search_arguments
 from da_bridge.errors import OptionError, StoreError
 from da_bridge.study import CLI_ATTR
 from da_bridge.study.store import list_studies, load_study
-from da_bridge.study.tasks import add_task_arguments, make_task, task_names
+from da_bridge.study.tasks import DEFAULT_TRIALS, add_task_arguments, make_task, task_names
 from da_bridge.study.worker import run_worker
 
 
@@ -59,6 +59,7 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     if not args.space:
         args.space, extra = _stored_space(args.study, args.storage)
     args = argparse.Namespace(**vars(args), **vars(_task_parser(args.space).parse_args(extra)))
+    args.trials = args.trials or DEFAULT_TRIALS
     task = make_task(args.space, args)
     result = run_worker(
         args.storage, args.study, task.objective, task.space, n_trials=args.per_worker,

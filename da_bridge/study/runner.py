@@ -23,8 +23,10 @@ from da_bridge.errors import OptionError, OptionTypeError
 from da_bridge.searchers.base import Proposal, Searcher, check_direction
 from da_bridge.space import SearchSpace
 from da_bridge.study._objective import check_score, takes_trial
-from da_bridge.study._schema import SPACE_ATTR, VALUES_ATTR
+from da_bridge.study._schema import ERROR_ATTR, SPACE_ATTR, VALUES_ATTR
+from da_bridge.study.failures import FailureStop
 from da_bridge.study.store import open_storage
+from da_bridge.study.timeouts import with_trial_timeout
 
 if TYPE_CHECKING:
     import optuna
@@ -110,6 +112,9 @@ def search(
     sampler: Any = None,
     pruner: Any = None,
     max_trials: int | None = None,
+    trial_timeout: float | None = None,
+    stop_on_failures: bool = True,
+    failure_hint: Callable[[list[str]], str | None] | None = None,
 ) -> SearchResult:
     """Search `space` for the architecture that optimizes `objective`.
 
@@ -137,9 +142,19 @@ def search(
         sampler: An Optuna sampler to use instead of the default (searcher "optuna").
         pruner: An Optuna pruner (e.g. `optuna.pruners.MedianPruner()`).
         max_trials: Stop once the study has this many finished trials (resume to a target).
+        trial_timeout: Seconds one evaluation may take: it runs in a forked child
+            process that is killed at the limit, and the trial fails with
+            `TrialTimeoutError` (see `da_bridge.study.timeouts`); the search goes on.
+        stop_on_failures: Stop once most trials of this call have failed
+            (`da_bridge.study.failures.FailureStop`) and raise `SearchFailedError`,
+            whose message groups the errors; False runs the whole budget.
+        failure_hint: `hint(errors) -> text` naming the fix, for that message.
 
     Returns:
         The `SearchResult`; Ctrl-C returns what was done so far (`interrupted=True`).
+
+    Raises:
+        SearchFailedError: most trials failed (with `stop_on_failures`).
 
     Example:
         >>> from da_bridge.spaces.examples import poster_space
@@ -151,11 +166,16 @@ def search(
     """
     optuna = require("optuna", "optuna")
     directions = _directions(direction, directions)
+    if trial_timeout is not None:
+        objective = with_trial_timeout(objective, trial_timeout)
     runner = _Runner(space, objective, searcher, directions, seed, sampler)
     study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed,
                           n_jobs=n_jobs)
     runner.attach(study)
     callbacks = list(callbacks or [])
+    failures = FailureStop() if stop_on_failures else None
+    if failures is not None:
+        callbacks.append(failures)
     if max_trials is not None:
         states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
         callbacks.append(optuna.study.MaxTrialsCallback(max_trials, states=states))
@@ -170,6 +190,8 @@ def search(
         logger.warning("search interrupted; %d trials are in study %r",
                        len(study.trials), study.study_name)
         result.interrupted = True
+    if failures is not None and failures.stopped:
+        raise failures.error(study, failure_hint)
     return result
 
 
@@ -275,8 +297,20 @@ class _Runner:
             self.searcher.restore(history)
 
     def _evaluate(self, arch: Architecture, trial: optuna.Trial) -> Any:
-        score = self.objective(arch, trial) if self.pass_trial else self.objective(arch)
-        return check_score(score, len(self.directions), trial.number)
+        try:
+            score = self.objective(arch, trial) if self.pass_trial else self.objective(arch)
+            return check_score(score, len(self.directions), trial.number)
+        except Exception as exc:
+            _record_error(trial, exc)
+            raise
+
+
+def _record_error(trial: optuna.Trial, exc: Exception) -> None:
+    """Keep why a trial failed (`ERROR_ATTR`), unless the objective already did."""
+    if isinstance(exc, require("optuna", "optuna").TrialPruned) or \
+            ERROR_ATTR in trial.user_attrs:
+        return
+    trial.set_user_attr(ERROR_ATTR, f"{type(exc).__name__}: {exc}"[:1000])
 
 
 def _create_study(optuna, storage, study_name, runner, directions, pruner, seed, *,

@@ -43,6 +43,10 @@ class Task:
         report: Called with the `SearchResult` after the search for a final
             report (held-out scores, files written); returns lines to print.
         pruner: The Optuna pruner to use, if any.
+        timeout: The time budget in seconds when the command line gives
+            neither --trials nor --timeout (None: `DEFAULT_TRIALS` trials).
+        failure_hint: `hint(errors) -> text` naming what fixes the errors of a
+            search whose trials mostly fail.
     """
 
     space: SearchSpace
@@ -51,6 +55,12 @@ class Task:
     describe: Callable[[Architecture], str] | None = None
     report: Callable[[Any], list[str]] | None = None
     pruner: Any = None
+    timeout: float | None = None
+    failure_hint: Callable[[list[str]], str | None] | None = None
+
+
+#: Trials a search runs when the command line gives no budget and the task has no time budget.
+DEFAULT_TRIALS = 20
 
 
 def task_names() -> list[str]:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.study import ERROR_ATTR
+from da_bridge.study import ERROR_ATTR, VALUES_ATTR
 
 from .compile import to_pipeline
 
@@ -18,6 +19,26 @@ from .compile import to_pipeline
 SPLIT_SCORES_ATTR = "sklearn.split_scores"
 FIT_TIMES_ATTR = "sklearn.fit_times"
 SCORE_TIMES_ATTR = "sklearn.score_times"
+
+#: Trial user attribute: the number of an earlier trial with the same pipeline, whose
+#: scores a trial reuses instead of fitting again.
+SAME_AS_ATTR = "sklearn.same_as"
+
+_FIXES = (
+    (("could not convert string to float", "non-numeric data", "Encoders require"),
+     "text columns reach steps that need numbers: build the space without numeric_columns/"
+     "categorical_columns (its TabularEncoder one-hot encodes text), or list every text column "
+     "in categorical_columns=[...]"),
+    (("contains NaN", "missing values"),
+     "impute=True (the default) imputes missing values on every branch of the built-in spaces"),
+    (("Unknown label type", "continuous"),
+     "the target is numeric with many values: use regression_space() (CLI: --task regression)"),
+    (("TrialTimeoutError",),
+     "a larger per-trial limit (trial_timeout=, CLI --trial-timeout) or faster models "
+     "(models=[...], CLI --models)"),
+    (("n_splits=", "least populated class"),
+     "fewer folds (cv=3, CLI --cv 3): a class has fewer rows than folds"),
+)
 
 # Warnings the built-in spaces trigger by design on some data; they say nothing about a trial.
 _NOISE = (
@@ -81,19 +102,22 @@ class CrossValObjective:
         self.X, self.y, self.scoring, self.n_jobs = X, y, scoring, n_jobs
         self.random_state, self.params = random_state, dict(params or {})
         self.first_error: Exception | None = None
+        self._pid = os.getpid()
 
     def pipeline(self, arch: Architecture) -> Any:
         """The unfitted pipeline of `arch`, with the objective's random state set."""
         return seeded(to_pipeline(arch), self.random_state)
 
     def __call__(self, arch: Architecture, trial: Any) -> float:
-        model_selection = require("sklearn.model_selection", "sklearn")
         np = require("numpy", "sklearn")
+        done = _evaluated_before(trial)
+        if done is not None:  # the searcher proposed a pipeline the study already scored
+            for attr in (SPLIT_SCORES_ATTR, FIT_TIMES_ATTR, SCORE_TIMES_ATTR, SAME_AS_ATTR):
+                if attr in done.user_attrs or attr == SAME_AS_ATTR:
+                    trial.set_user_attr(attr, done.user_attrs.get(attr, done.number))
+            return float(done.value)
         try:
-            with quiet_fits(convergence=True):
-                result = model_selection.cross_validate(
-                    self.pipeline(arch), self.X, self.y, cv=self.splits, scoring=self.scoring,
-                    n_jobs=self.n_jobs, error_score="raise", params=self.params)
+            result = self._cross_validate(arch)
         except Exception as exc:
             trial.set_user_attr(ERROR_ATTR, f"{type(exc).__name__}: {exc}")
             self.first_error = self.first_error or exc
@@ -102,6 +126,56 @@ class CrossValObjective:
         trial.set_user_attr(FIT_TIMES_ATTR, [float(s) for s in result["fit_time"]])
         trial.set_user_attr(SCORE_TIMES_ATTR, [float(s) for s in result["score_time"]])
         return float(np.mean(result["test_score"]))
+
+    def _cross_validate(self, arch: Architecture) -> dict[str, Any]:
+        model_selection = require("sklearn.model_selection", "sklearn")
+        joblib = require("joblib", "sklearn")
+        # in a child forked for a per-trial time limit, the parent's loky workers are out of
+        # reach (using them hangs): fork a fresh pool instead
+        forked = os.getpid() != self._pid
+        backend = joblib.parallel_config(backend="multiprocessing") if forked \
+            else contextlib.nullcontext()
+        with quiet_fits(convergence=True), backend:
+            return model_selection.cross_validate(
+                self.pipeline(arch), self.X, self.y, cv=self.splits, scoring=self.scoring,
+                n_jobs=self.n_jobs, error_score="raise", params=self.params)
+
+
+def _evaluated_before(trial: Any) -> Any:
+    """A finished trial of the same study with the same values map, if there is one."""
+    study, values = getattr(trial, "study", None), _values(trial)
+    if study is None or values is None:
+        return None
+    for other in study.get_trials(deepcopy=False, states=_complete()):
+        if other.number != trial.number and other.user_attrs.get(VALUES_ATTR) == values:
+            return other
+    return None
+
+
+def _values(trial: Any) -> Any:
+    try:
+        return trial.user_attrs.get(VALUES_ATTR)
+    except Exception:  # a stand-in trial without user attributes
+        return None
+
+
+def _complete() -> tuple[Any, ...]:
+    return (require("optuna", "optuna").trial.TrialState.COMPLETE,)
+
+
+def failure_hint(errors: list[str]) -> str | None:
+    """What fixes the usual reasons why most pipelines of a search fail.
+
+    Example:
+        >>> failure_hint(["ValueError: Input X contains NaN."])
+        'impute=True (the default) imputes missing values on every branch of the built-in spaces'
+    """
+    text = " ".join(errors)
+    for needles, fix in _FIXES:
+        if any(needle in text for needle in needles):
+            return fix
+    return ("restrict the space to models that suit the data (models=[...], CLI --models), "
+            "or check the data the error names")
 
 
 def seeded(estimator: Any, random_state: int | None) -> Any:

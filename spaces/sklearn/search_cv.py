@@ -11,12 +11,12 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
-from da_bridge.errors import DomainError, OptionError, OptionTypeError
+from da_bridge.errors import DomainError, OptionError, OptionTypeError, SearchFailedError
 from da_bridge.space import SearchSpace
 
 from ._results import cv_results, failure_reasons
 from .compile import to_pipeline
-from .objective import cross_val_objective, quiet_fits
+from .objective import cross_val_objective, failure_hint, quiet_fits
 
 base = require("sklearn.base", "sklearn")
 if TYPE_CHECKING:
@@ -57,8 +57,13 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
         cv: Folds, splitter or iterable of splits; None means 5 folds
             (stratified for classifiers). The same folds serve every trial.
         scoring: A scorer name or callable; None uses the pipeline's `score`.
-        n_jobs: Folds fitted in parallel (joblib processes).
+        n_jobs: Folds fitted in parallel (joblib processes); `da-bridge search
+            sklearn` uses min(folds, CPUs), which pays on larger data and an idle
+            machine.
         timeout: Seconds after which no new trial starts.
+        trial_timeout: Seconds one pipeline's cross-validation may take; a
+            slower one is stopped (its process is killed), its trial fails with
+            `TrialTimeoutError`, and the search goes on.
         storage: Where trials go: ":memory:" (default, nothing written),
             None for `./da_runs/<study>.journal`, or any Optuna storage URL.
         study_name: The study to create or resume; None makes a fresh name.
@@ -97,9 +102,9 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     def __init__(self, space: SearchSpace, searcher: Any = "optuna", *, n_trials: int | None = 20,
                  cv: Any = None, scoring: Any = None, n_jobs: int | None = None,
-                 timeout: float | None = None, storage: Any = ":memory:",
-                 study_name: str | None = None, refit: bool = True, random_state: Any = None,
-                 verbose: int = 0) -> None:
+                 timeout: float | None = None, trial_timeout: float | None = None,
+                 storage: Any = ":memory:", study_name: str | None = None, refit: bool = True,
+                 random_state: Any = None, verbose: int = 0) -> None:
         self.space = space
         self.searcher = searcher
         self.n_trials = n_trials
@@ -107,6 +112,7 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.scoring = scoring
         self.n_jobs = n_jobs
         self.timeout = timeout
+        self.trial_timeout = trial_timeout
         self.storage = storage
         self.study_name = study_name
         self.refit = refit
@@ -143,8 +149,9 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
             **params: Fit parameters for the pipelines, routed as in `cross_validate`.
 
         Raises:
-            ValueError: bad parameters or data. When every trial fails, the first
-                trial's own error (a note says that all trials failed).
+            ValueError: bad parameters or data. When every trial fails, or most
+                of them (the search stops early), the first trial's own error,
+                with a note grouping the errors and naming the fix.
         """
         self._check_params()
         X, y, groups = self._check_data(X, y, groups)
@@ -188,10 +195,20 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
         from da_bridge.study.runner import search
 
         with _optuna_logging(self.verbose):
-            return search(self.space, objective, self.searcher, n_trials=None,
-                          max_trials=self.n_trials, timeout=self.timeout, direction="maximize",
-                          storage=self.storage, study_name=self.study_name, seed=seed,
-                          show_progress=self.verbose > 0)
+            try:
+                return search(self.space, objective, self.searcher, n_trials=None,
+                              max_trials=self.n_trials, timeout=self.timeout,
+                              direction="maximize", storage=self.storage,
+                              study_name=self.study_name, seed=seed,
+                              show_progress=self.verbose > 0, trial_timeout=self.trial_timeout,
+                              failure_hint=failure_hint)
+            except SearchFailedError as exc:
+                if objective.first_error is None:
+                    raise
+                # the pipeline's own error, as a plain estimator would raise it; the note
+                # says how many trials failed alike and what fixes it
+                objective.first_error.add_note(str(exc))
+                raise objective.first_error from None
 
     def _record(self, result: Any, n_splits: int, first_error: Exception | None) -> None:
         trials = sorted(result.trials, key=lambda t: t.number)
@@ -218,6 +235,11 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.timeout is not None and (not isinstance(self.timeout, numbers.Real)
                                          or isinstance(self.timeout, bool) or self.timeout <= 0):
             raise DomainError(f"{name}.timeout", self.timeout, "seconds > 0, or None")
+        if self.trial_timeout is not None and (
+                not isinstance(self.trial_timeout, numbers.Real)
+                or isinstance(self.trial_timeout, bool) or self.trial_timeout <= 0):
+            raise DomainError(f"{name}.trial_timeout", self.trial_timeout,
+                              "seconds > 0, or None")
         if self.n_trials is None and self.timeout is None:
             raise DomainError(f"{name}.n_trials", None, "an int >= 1 when timeout is None")
         if isinstance(self.scoring, (list, tuple, set, dict)):

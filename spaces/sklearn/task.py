@@ -22,7 +22,11 @@ from .builtin import CLASSIFIERS, REGRESSORS, classification_space, regression_s
 from .code import pipeline_code
 from .data import DATASETS, TASKS, Dataset, load_csv, load_dataset
 from .model import SUFFIX, save_model
-from .objective import cross_val_objective, quiet_fits
+from .objective import cross_val_objective, failure_hint, quiet_fits
+
+#: Seconds the main job searches when neither --trials nor --timeout is given: on 2 cores a
+#: good digits pipeline (about 0.98 held-out accuracy) within a minute.
+DEFAULT_TIMEOUT = 60.0
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -80,7 +84,7 @@ def make_task(args: argparse.Namespace) -> Task:
     context = _Context(data, scoring, objective, X_train, X_test, y_train, y_test, args.cv)
     context.save = None if getattr(args, "no_save", False) else _SaveTo(args)
     return Task(space, objective, ["maximize"], describe=context.describe,
-                report=context.report)
+                report=context.report, timeout=DEFAULT_TIMEOUT, failure_hint=failure_hint)
 
 
 class _Context:

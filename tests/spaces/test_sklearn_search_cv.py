@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import pickle
+import time
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 from messy import messy_frame
-from sklearn.base import clone, is_classifier, is_regressor
+from sklearn.base import BaseEstimator, ClassifierMixin, clone, is_classifier, is_regressor
 from sklearn.datasets import load_diabetes, load_digits, load_iris
 from sklearn.decomposition import PCA
 from sklearn.exceptions import FitFailedWarning, NotFittedError
 from sklearn.model_selection import cross_val_score
+from sklearn.neighbors import KNeighborsClassifier
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from threadpoolctl import threadpool_limits
 
@@ -159,6 +161,58 @@ def test_all_trials_failing_raises_with_the_first_error(iris):
     with pytest.raises(ValueError, match="n_components=10") as info:
         ArchitectureSearchCV(space, n_trials=2, cv=2).fit(X, y)
     assert "all 2 trials of the search failed" in info.value.__notes__[0]
+
+
+def test_most_trials_failing_stops_early_and_names_the_fix():
+    X, _ = messy_frame(60)
+    y = np.arange(60) % 2
+    # naming the columns overrides the encoder: a text column among the numeric ones
+    space = classification_space(numeric_columns=["x1", "region"], categorical_columns=["flag"],
+                                 models=["knn"])
+    search = ArchitectureSearchCV(space, n_trials=30, cv=2, random_state=0)
+    with pytest.raises(ValueError, match="could not convert string to float") as info:
+        search.fit(X, y)
+    note = info.value.__notes__[-1]
+    assert note.startswith("5 of 5 trials failed, so the search stopped")
+    assert "Fix: text columns reach steps that need numbers" in note
+
+
+class _Sleeper(ClassifierMixin, BaseEstimator):
+    """A classifier whose fit takes `seconds`."""
+
+    def __init__(self, seconds=0.0):
+        self.seconds = seconds
+
+    def fit(self, X, y):
+        time.sleep(self.seconds)
+        self.classes_ = np.unique(y)
+        return self
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+
+def test_a_slow_pipeline_is_stopped_and_the_search_goes_on(iris):
+    X, y = iris
+    space = SearchSpace(lambda: sklearn_module(_Sleeper, {"seconds": Discrete([0.0, 60.0])}))
+    search = ArchitectureSearchCV(space, "random", n_trials=4, cv=2, trial_timeout=2,
+                                  random_state=3)
+    with pytest.warns(FitFailedWarning, match="TrialTimeoutError"):
+        search.fit(X, y)
+    states = search.cv_results_["state"]
+    assert "FAIL" in states and "COMPLETE" in states
+    assert search.best_params_ == {"_sleeper.seconds": 0.0}
+
+
+def test_a_pipeline_scored_before_is_not_fitted_again(iris):
+    X, y = iris
+    space = SearchSpace(lambda: sklearn_module(KNeighborsClassifier))  # one architecture
+    search = ArchitectureSearchCV(space, n_trials=3, cv=3).fit(X, y)
+    trials = sorted(search.study_.trials, key=lambda t: t.number)
+    assert "sklearn.same_as" not in trials[0].user_attrs
+    assert [t.user_attrs["sklearn.same_as"] for t in trials[1:]] == [0, 0]
+    assert len({t.value for t in trials}) == 1
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
 
 def test_refit_false_keeps_the_search_but_not_the_model(iris):

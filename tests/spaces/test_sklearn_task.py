@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pandas as pd
 import pytest
 from messy import messy_frame
 
 from da_bridge.cli import main
+from da_bridge.cli.search import _budget
 from da_bridge.spaces.sklearn import load_model
+from da_bridge.spaces.sklearn.task import DEFAULT_TIMEOUT, add_arguments
 from da_bridge.study.store import list_studies, load_study
+from da_bridge.study.tasks import Task, make_task
 
 FAST = ["--no-progress", "--cv", "3", "--cv-jobs", "1"]
 
@@ -77,6 +82,30 @@ def test_a_messy_csv_needs_no_argument_about_its_columns(workdir, capsys, regres
     assert len(predicted) == 7
     if not regression:
         assert set(predicted["target_predicted"]) <= {"yes", "no"}
+
+
+def test_a_search_whose_trials_all_fail_stops_with_one_line(workdir, capsys):
+    # roc_auc needs two classes; iris has three, so every pipeline fails alike
+    assert main(["search", "sklearn", "--dataset", "iris", "--models", "knn", "--trials", "30",
+                 "--scoring", "roc_auc", *FAST]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("da-bridge: error: 5 of 5 trials failed, so the search stopped: ")
+    assert "Fix: " in err and err.count("\n") == 1
+
+
+def test_the_main_job_searches_for_a_minute_unless_told_otherwise():
+    task = make_task("sklearn", _options(["--dataset", "iris"]))
+    assert task.timeout == DEFAULT_TIMEOUT == 60
+    assert _budget(None, None, task) == (None, 60)
+    assert _budget(5, None, task) == (5, None)
+    assert _budget(None, 10.0, task) == (None, 10.0)
+    assert _budget(None, None, Task(task.space)) == (20, None)
+
+
+def _options(argv):
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    return parser.parse_args(argv)
 
 
 def test_save_path_and_no_save(workdir, capsys):
