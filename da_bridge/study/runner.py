@@ -115,6 +115,7 @@ def search(
     trial_timeout: float | None = None,
     stop_on_failures: bool = True,
     failure_hint: Callable[[list[str]], str | None] | None = None,
+    initial: Iterable[dict[str, Any]] = (),
 ) -> SearchResult:
     """Search `space` for the architecture that optimizes `objective`.
 
@@ -149,6 +150,8 @@ def search(
             (`da_bridge.study.failures.FailureStop`) and raise `SearchFailedError`,
             whose message groups the errors; False runs the whole budget.
         failure_hint: `hint(errors) -> text` naming the fix, for that message.
+        initial: Values maps to evaluate first, in a new study (searcher "optuna"),
+            e.g. `da_bridge.spaces.sklearn.starting_points(space)`.
 
     Returns:
         The `SearchResult`; Ctrl-C returns what was done so far (`interrupted=True`).
@@ -172,6 +175,9 @@ def search(
     study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed,
                           n_jobs=n_jobs)
     runner.attach(study)
+    if runner.searcher is None and not study.get_trials(deepcopy=False):
+        for values in initial:
+            study.enqueue_trial(optuna_params(space, dict(values)))
     callbacks = list(callbacks or [])
     failures = FailureStop() if stop_on_failures else None
     if failures is not None:

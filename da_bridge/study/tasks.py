@@ -47,6 +47,7 @@ class Task:
             neither --trials nor --timeout (None: `DEFAULT_TRIALS` trials).
         failure_hint: `hint(errors) -> text` naming what fixes the errors of a
             search whose trials mostly fail.
+        initial: Values maps a new study evaluates first.
     """
 
     space: SearchSpace
@@ -57,6 +58,7 @@ class Task:
     pruner: Any = None
     timeout: float | None = None
     failure_hint: Callable[[list[str]], str | None] | None = None
+    initial: list[dict[str, Any]] = field(default_factory=list)
 
 
 #: Trials a search runs when the command line gives no budget and the task has no time budget.

@@ -12,6 +12,7 @@ from .builtin import (
     REGRESSORS,
     classification_space,
     regression_space,
+    starting_points,
 )
 from .code import pipeline_code
 from .compile import to_pipeline
@@ -43,5 +44,6 @@ __all__ = [
     "select_columns",
     "siso_union",
     "sklearn_module",
+    "starting_points",
     "to_pipeline",
 ]

@@ -39,7 +39,7 @@ from da_bridge import (
     siso_sequential,
 )
 from da_bridge._imports import require
-from da_bridge.errors import DomainError
+from da_bridge.errors import DABridgeError, DomainError
 from da_bridge.modules import Fragment
 
 from .modules import select_columns, siso_union, sklearn_module
@@ -124,6 +124,68 @@ def regression_space(*, models: Sequence[str] | None = None,
     return SearchSpace(_Build(_options(
         "regression", models, REGRESSORS, numeric_columns, categorical_columns, impute,
         n_features)))
+
+
+def starting_points(space: SearchSpace) -> list[dict[str, Any]]:
+    """Values maps of strong default pipelines, to evaluate before searching.
+
+    For a built-in space: an RBF SVM and a logistic (ridge) model on standardized
+    features, then histogram gradient boosting and a random forest, each with
+    scikit-learn's usual settings, as far as the space's options allow. Other
+    spaces get none. `ArchitectureSearchCV` and `da-bridge search sklearn` run
+    them first in a new study (auto-sklearn and FLAML start from defaults too):
+    on a short budget, a good first model matters more than exploration.
+
+    Example:
+        >>> from da_bridge.spaces.sklearn import classification_space, starting_points
+        >>> [p["model.choice"] for p in starting_points(classification_space())]
+        ['svc', 'logreg', 'hist_gb', 'rf']
+        >>> [p["model.choice"] for p in starting_points(classification_space(models=["knn"]))]
+        []
+    """
+    build = getattr(space, "build_fn", None)
+    if not isinstance(build, _Build):
+        return []
+    o = build.options
+    suffix = "classifier" if o.kind == "classification" else "regressor"
+    points = []
+    for model in _DEFAULT_MODELS[o.kind]:
+        if model not in o.models:
+            continue
+        values = {"scale.choice": "none" if model in ("hist_gb", "rf") else "standard",
+                  "features.choice": "none", "model.choice": model,
+                  **{k.format(suffix): v for k, v in _DEFAULT_SETTINGS[model].items()}}
+        if o.impute is not False:
+            values["impute/simpleimputer.strategy"] = "median"
+        if o.impute is None:
+            values["impute.include"] = True
+        if o.numeric_columns or o.categorical_columns:
+            values = {(f"columns/numeric/{k}" if k.startswith(("impute", "scale")) else k): v
+                      for k, v in values.items()}
+        try:
+            points.append(dict(space.replay(values).values))
+        except DABridgeError:  # an option of the space rules this one out
+            continue
+    return points
+
+
+# cheap ones first: on a short budget the slower defaults may not get their turn
+_DEFAULT_MODELS = {"classification": ("svc", "logreg", "hist_gb", "rf"),
+                   "regression": ("ridge", "svr", "hist_gb", "rf")}
+_DEFAULT_SETTINGS: dict[str, dict[str, Any]] = {
+    "svc": {"model/svc/gamma.choice": "scale", "model/svc/gamma/scale/svc.C": 10.0},
+    "svr": {"model/svr/gamma.choice": "scale", "model/svr/gamma/scale/svr.C": 10.0,
+            "model/svr/gamma/scale/svr.epsilon": 0.1},
+    "logreg": {"model/logreg/logisticregression.C": 1.0},
+    "ridge": {"model/ridge/ridge.alpha": 1.0},
+    "hist_gb": {"model/hist_gb/histgradientboosting{}.learning_rate": 0.1,
+                "model/hist_gb/histgradientboosting{}.max_iter": 100,
+                "model/hist_gb/histgradientboosting{}.max_leaf_nodes": 31,
+                "model/hist_gb/histgradientboosting{}.l2_regularization": 1e-6},
+    "rf": {"model/rf/randomforest{}.n_estimators": 100,
+           "model/rf/randomforest{}.max_features": 0.3,
+           "model/rf/randomforest{}.min_samples_leaf": 1},
+}
 
 
 class _Build:

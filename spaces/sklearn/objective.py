@@ -135,7 +135,11 @@ class CrossValObjective:
         forked = os.getpid() != self._pid
         backend = joblib.parallel_config(backend="multiprocessing") if forked \
             else contextlib.nullcontext()
-        with quiet_fits(convergence=True), backend:
+        # folds fitted here get one BLAS/OpenMP thread, as joblib gives each fold worker: on a
+        # busy machine, oversubscribed threads make small fits ten times slower or worse
+        threads = require("threadpoolctl", "sklearn").threadpool_limits(1) \
+            if self.n_jobs in (None, 1) else contextlib.nullcontext()
+        with quiet_fits(convergence=True), backend, threads:
             return model_selection.cross_validate(
                 self.pipeline(arch), self.X, self.y, cv=self.splits, scoring=self.scoring,
                 n_jobs=self.n_jobs, error_score="raise", params=self.params)

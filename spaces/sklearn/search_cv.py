@@ -15,6 +15,7 @@ from da_bridge.errors import DomainError, OptionError, OptionTypeError, SearchFa
 from da_bridge.space import SearchSpace
 
 from ._results import cv_results, failure_reasons
+from .builtin import starting_points
 from .compile import to_pipeline
 from .objective import cross_val_objective, failure_hint, quiet_fits
 
@@ -44,10 +45,12 @@ def _best_has(attr: str) -> Any:
 class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
     """Search a pipeline space by cross-validation, then refit the best pipeline.
 
-    Every searcher of `da_bridge.search` works ("optuna", "random",
-    "hyperopt", "skopt", or a `Searcher` object); every trial is recorded in
-    an Optuna study (`study_`). A pipeline that fails to fit fails its trial
-    only; a `FitFailedWarning` counts the failures at the end.
+    A new study of a built-in space starts with four strong default pipelines
+    (`starting_points`; searcher "optuna"), then searches. Every searcher of
+    `da_bridge.search` works ("optuna", "random", "hyperopt", "skopt", or a
+    `Searcher` object); every trial is recorded in an Optuna study (`study_`).
+    A pipeline that fails to fit fails its trial only; a `FitFailedWarning`
+    counts the failures at the end.
 
     Args:
         space: A pipeline search space (see `classification_space`).
@@ -201,7 +204,7 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
                               direction="maximize", storage=self.storage,
                               study_name=self.study_name, seed=seed,
                               show_progress=self.verbose > 0, trial_timeout=self.trial_timeout,
-                              failure_hint=failure_hint)
+                              failure_hint=failure_hint, initial=starting_points(self.space))
             except SearchFailedError as exc:
                 if objective.first_error is None:
                     raise
@@ -211,7 +214,9 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
                 raise objective.first_error from None
 
     def _record(self, result: Any, n_splits: int, first_error: Exception | None) -> None:
-        trials = sorted(result.trials, key=lambda t: t.number)
+        # enqueued starting points the budget left unrun stay WAITING in the study
+        trials = sorted((t for t in result.trials if t.state.name != "WAITING"),
+                        key=lambda t: t.number)
         self.study_, self.n_trials_, self.n_splits_ = result.study, len(trials), n_splits
         self.cv_results_ = cv_results(trials, n_splits)
         failed = failure_reasons(trials)

@@ -18,7 +18,13 @@ from da_bridge.errors import OptionError
 from da_bridge.study.store import runs_dir
 from da_bridge.study.tasks import Task
 
-from .builtin import CLASSIFIERS, REGRESSORS, classification_space, regression_space
+from .builtin import (
+    CLASSIFIERS,
+    REGRESSORS,
+    classification_space,
+    regression_space,
+    starting_points,
+)
 from .code import pipeline_code
 from .data import DATASETS, TASKS, Dataset, load_csv, load_dataset
 from .model import SUFFIX, save_model
@@ -84,7 +90,8 @@ def make_task(args: argparse.Namespace) -> Task:
     context = _Context(data, scoring, objective, X_train, X_test, y_train, y_test, args.cv)
     context.save = None if getattr(args, "no_save", False) else _SaveTo(args)
     return Task(space, objective, ["maximize"], describe=context.describe,
-                report=context.report, timeout=DEFAULT_TIMEOUT, failure_hint=failure_hint)
+                report=context.report, timeout=DEFAULT_TIMEOUT, failure_hint=failure_hint,
+                initial=starting_points(space))
 
 
 class _Context:
