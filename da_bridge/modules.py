@@ -158,7 +158,8 @@ def _identity_compile(values: dict[str, Any]) -> ForwardFn:
     return lambda inputs: {"out": inputs["in"]}
 
 
-def _split_properties(path: str, properties: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+def _split_properties(path: str, properties: Mapping[str, Any],
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(properties, Mapping):
         raise SpaceError(f"module {path!r}: hyperparameters must be a dict; got {properties!r}")
     tunable: dict[str, Any] = {}

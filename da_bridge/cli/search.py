@@ -6,7 +6,8 @@ import argparse
 import datetime
 import re
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from da_bridge.cli import _output
 from da_bridge.errors import OptionError
@@ -62,8 +63,9 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     _check_resume(study, args.storage, args.resume)
     directions = [args.direction] if args.direction else task.directions
     started = time.perf_counter()
+    objective = cast(Callable[..., Any], task.objective)  # make_task raised if it were None
     result = search(
-        task.space, task.objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
+        task.space, objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
         directions=directions, storage=args.storage, study_name=study, seed=args.seed,
         n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner)
     if CLI_ATTR not in result.study.user_attrs:
