@@ -166,4 +166,4 @@ def test_a_full_disk_is_one_line_and_the_store_stays_readable(runs_dir, tmp_path
                              capture_output=True, text=True, timeout=120)
     assert resumed.returncode == 0, resumed.stderr
     after = completed("full")
-    assert {n: after[n] for n in kept} == kept and len(after) == len(kept) + 2
+    assert {n: after[n] for n in kept} == kept and len(after) >= len(kept) + 2

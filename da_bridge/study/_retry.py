@@ -1,0 +1,161 @@
+"""A database storage that rides out a server restart.
+
+Every call to the storage that fails because the server cannot be reached (the
+connection was refused, reset or dropped) is tried again with a growing pause,
+for up to `db_retry` seconds after the first failure; then `StoreError` says so
+in one line. Errors in what was sent (a bad value, a constraint) are not retried.
+The heartbeat thread retries too, and gives up quietly: the trial's own calls
+report the outage.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from da_bridge._imports import require
+from da_bridge.errors import StoreError
+
+logger = logging.getLogger(__name__)
+
+#: Seconds a storage call is retried while the database cannot be reached.
+DB_RETRY = 60.0
+_FIRST_PAUSE, _LONGEST_PAUSE = 0.25, 5.0
+_QUIET = ("record_heartbeat",)
+
+
+def transient(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the database could not be reached."""
+    from sqlalchemy import exc as sa
+
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError)):
+            return True
+        if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
+            return True
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return False
+
+
+class Outage:
+    """Retries a call while the database is unreachable, logging once per outage."""
+
+    def __init__(self, where: str, seconds: float) -> None:
+        self.where, self.seconds = where, seconds
+        self._lock = threading.Lock()
+        self._since: float | None = None
+
+    def call(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        pause, failed = _FIRST_PAUSE, False
+        while True:
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                if failed and _already_done(name, exc):
+                    return True
+                if not transient(exc):
+                    raise
+                failed = True
+                waited = self._failed(exc)
+                if waited >= self.seconds:
+                    if name in _QUIET:
+                        return None
+                    raise StoreError(f"the database {self.where} could not be reached for "
+                                     f"{waited:.0f} s ({_first_line(exc)}); giving up (raise "
+                                     "the limit with --db-retry SECONDS)") from None
+                time.sleep(min(pause, max(0.0, self.seconds - waited)) + 0.01)
+                pause = min(pause * 2, _LONGEST_PAUSE)
+                continue
+            if failed:
+                self._recovered()
+            return result
+
+    def _failed(self, exc: BaseException) -> float:
+        with self._lock:
+            now = time.monotonic()
+            if self._since is None:
+                self._since = now
+                logger.warning("the database %s cannot be reached (%s); retrying for up to "
+                               "%.0f s", self.where, _first_line(exc), self.seconds)
+            return now - self._since
+
+    def _recovered(self) -> None:
+        with self._lock:
+            if self._since is not None:
+                logger.warning("the database %s is back after %.1f s", self.where,
+                               time.monotonic() - self._since)
+                self._since = None
+
+
+def _already_done(name: str, exc: BaseException) -> bool:
+    """A retried write whose first try reached the server before the connection dropped."""
+    from optuna.exceptions import UpdateFinishedTrialError
+
+    return name == "set_trial_state_values" and isinstance(exc, UpdateFinishedTrialError)
+
+
+def _first_line(exc: BaseException) -> str:
+    cause = exc
+    while cause.__cause__ is not None:
+        cause = cause.__cause__
+    text = str(cause).strip().splitlines()
+    return f"{type(cause).__name__}: {text[0] if text else ''}".strip()
+
+
+def retrying_storage(inner: Any, rdb: Any, where: str, seconds: float = DB_RETRY) -> Any:
+    """`inner` (an Optuna storage) with every call retried while the database is unreachable.
+
+    Args:
+        inner: The storage to call (a cached RDB storage).
+        rdb: The RDB storage behind it (its `engine`, `url`... stay reachable).
+        where: The database, as the messages name it (password hidden).
+        seconds: How long to retry after the first failure.
+    """
+    return _storage_class()(inner, rdb, Outage(where, seconds))
+
+
+@functools.cache
+def _storage_class() -> type:
+    storages = require("optuna.storages", "optuna")
+    heartbeat = require("optuna.storages._heartbeat", "optuna")
+    bases = (storages.BaseStorage, heartbeat.BaseHeartbeat)
+
+    def forward(name: str) -> Callable[..., Any]:
+        def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+            return self.outage.call(name, getattr(self._inner, name), *args, **kwargs)
+
+        method.__name__ = name
+        return method
+
+    def init(self: Any, inner: Any, rdb: Any, outage: Outage) -> None:
+        self._inner, self._rdb, self.outage = inner, rdb, outage
+
+    def getattr_(self: Any, name: str) -> Any:  # engine, url, ...: the RDB storage's
+        if name.startswith("__") or name in ("_inner", "_rdb", "outage"):
+            raise AttributeError(name)
+        return getattr(self._rdb, name)
+
+    names = sorted({name for cls in bases for name, value in vars(cls).items()
+                    if callable(value) and not name.startswith("__")})
+    namespace = {name: forward(name) for name in names}
+    namespace.update(__init__=init, __getattr__=getattr_, __module__=__name__,
+                     __doc__="An Optuna storage whose calls are retried while the database "
+                             "is unreachable.")
+    cls = type("RetryingStorage", bases, namespace)
+    cls.__abstractmethods__ = frozenset()
+    return cls
+
+
+def store_error_in(exc: BaseException) -> StoreError | None:
+    """The `StoreError` behind `exc`: Optuna masks a failed tell with an UnboundLocalError."""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, StoreError):
+            return exc
+        exc, seen = exc.__cause__ or exc.__context__, seen + 1
+    return None
