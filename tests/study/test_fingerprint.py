@@ -55,8 +55,8 @@ def test_a_resume_on_another_space_is_refused_naming_both():
 
 def test_a_resume_with_one_domain_changed_names_the_hyperparameter(tmp_path):
     search(dense([8, 16]), lambda arch: 1.0, n_trials=2, study_name="grown", seed=0)
-    with pytest.raises(SpaceMismatchError,
-                       match=r"'dense.units' was Discrete\(\[8, 16\]\) and is Discrete\(\[8, 32\]\)"):
+    changed = r"'dense.units' was Discrete\(\[8, 16\]\) and is Discrete\(\[8, 32\]\)"
+    with pytest.raises(SpaceMismatchError, match=changed):
         search(dense([8, 32]), lambda arch: 1.0, n_trials=1, study_name="grown")
     result = search(dense([8, 16]), lambda arch: 1.0, n_trials=1, study_name="grown")
     assert len(result.trials) == 3

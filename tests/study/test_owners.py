@@ -15,7 +15,6 @@ import time
 from collections import Counter
 from pathlib import Path
 
-import optuna
 import pytest
 
 from da_bridge.errors import StoreError
