@@ -72,6 +72,13 @@ def _quiet_frameworks(traceback: bool = False) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     if not traceback:
         logging.getLogger("optuna.study._optimize").addFilter(_one_line_failures)
+        logging.getLogger("optuna.storages._rdb.storage").addFilter(_first_line)
+
+
+def _first_line(record: logging.LogRecord) -> bool:
+    """Optuna's database warnings quote the SQL; the first line says what happened."""
+    record.msg, record.args = record.getMessage().strip().split("\n")[0], ()
+    return True
 
 
 def _one_line_failures(record: logging.LogRecord) -> bool:

@@ -87,6 +87,12 @@ def requeue(study: optuna.Study, frozen: optuna.trial.FrozenTrial) -> bool:
     return True
 
 
+def owner_alive(trial: optuna.trial.FrozenTrial) -> bool:
+    """Whether the trial's owner is known to be running (on this host)."""
+    record = trial.user_attrs.get(OWNER_ATTR)
+    return isinstance(record, dict) and _alive(record) is True
+
+
 def _dead(trial: optuna.trial.FrozenTrial, alone: bool | None) -> str | None:
     """Why `trial`'s process is known to be gone, or None."""
     record = trial.user_attrs.get(OWNER_ATTR)

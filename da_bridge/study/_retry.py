@@ -19,6 +19,7 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.errors import StoreError
+from da_bridge.study._owners import owner_alive
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ def transient(exc: BaseException) -> bool:
 
     seen = 0
     while exc is not None and seen < 5:
-        if isinstance(exc, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError)):
+        if isinstance(exc, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError,
+                            sa.PendingRollbackError)):
             return True
         if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
             return True
@@ -45,10 +47,19 @@ def transient(exc: BaseException) -> bool:
 class Outage:
     """Retries a call while the database is unreachable, logging once per outage."""
 
-    def __init__(self, where: str, seconds: float) -> None:
-        self.where, self.seconds = where, seconds
+    def __init__(self, where: str, seconds: float,
+                 reset: Callable[[], Any] = lambda: None) -> None:
+        self.where, self.seconds, self._reset = where, seconds, reset
         self._lock = threading.Lock()
         self._since: float | None = None
+        self._back: float | None = None
+
+    def back_within(self, seconds: float) -> bool:
+        """Whether the database came back from an outage less than `seconds` ago (or is down)."""
+        with self._lock:
+            if self._since is not None:
+                return True
+            return self._back is not None and time.monotonic() - self._back < seconds
 
     def call(self, name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         pause, failed = _FIRST_PAUSE, False
@@ -70,6 +81,7 @@ class Outage:
                                      "the limit with --db-retry SECONDS)") from None
                 time.sleep(min(pause, max(0.0, self.seconds - waited)) + 0.01)
                 pause = min(pause * 2, _LONGEST_PAUSE)
+                _quietly(self._reset)  # a session left in a failed transaction
                 continue
             if failed:
                 self._recovered()
@@ -87,9 +99,17 @@ class Outage:
     def _recovered(self) -> None:
         with self._lock:
             if self._since is not None:
+                self._back = time.monotonic()
                 logger.warning("the database %s is back after %.1f s", self.where,
-                               time.monotonic() - self._since)
+                               self._back - self._since)
                 self._since = None
+
+
+def _quietly(fn: Callable[[], Any]) -> None:
+    try:
+        fn()
+    except Exception:
+        logger.debug("resetting the database session failed", exc_info=True)
 
 
 def _already_done(name: str, exc: BaseException) -> bool:
@@ -116,7 +136,7 @@ def retrying_storage(inner: Any, rdb: Any, where: str, seconds: float = DB_RETRY
         where: The database, as the messages name it (password hidden).
         seconds: How long to retry after the first failure.
     """
-    return _storage_class()(inner, rdb, Outage(where, seconds))
+    return _storage_class()(inner, rdb, Outage(where, seconds, rdb.remove_session))
 
 
 @functools.cache
@@ -140,9 +160,19 @@ def _storage_class() -> type:
             raise AttributeError(name)
         return getattr(self._rdb, name)
 
+    def stale_trial_ids(self: Any, study_id: int) -> list[int]:
+        # After an outage nobody could send heartbeats: give live owners a grace period.
+        grace = self._rdb.grace_period or 0
+        if self.outage.back_within(grace + (self._rdb.heartbeat_interval or 0)):
+            return []
+        ids = self.outage.call("_get_stale_trial_ids", self._inner._get_stale_trial_ids,
+                               study_id)
+        return [i for i in ids if not owner_alive(self.get_trial(i))]
+
     names = sorted({name for cls in bases for name, value in vars(cls).items()
                     if callable(value) and not name.startswith("__")})
     namespace = {name: forward(name) for name in names}
+    namespace["_get_stale_trial_ids"] = stale_trial_ids
     namespace.update(__init__=init, __getattr__=getattr_, __module__=__name__,
                      __doc__="An Optuna storage whose calls are retried while the database "
                              "is unreachable.")

@@ -238,17 +238,27 @@ class _Loop:
                            self.stop.signal, len(self.result.trials), self.study.study_name)
 
     def _optimize(self, n_trials: int | None) -> None:
-        left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-        try:
-            self.study.optimize(self._trial, n_trials=n_trials, timeout=left, catch=self.catch,
-                                callbacks=self.callbacks)
-        except Exception as exc:
-            unmasked = store_error_in(exc)
-            if unmasked is None or unmasked is exc:
-                raise
-            raise unmasked from None
-        finally:
-            self.lock.release()
+        while n_trials is None or n_trials > 0:
+            left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+            ran = len(self.result.trials)
+            try:
+                self.study.optimize(self._trial, n_trials=n_trials, timeout=left,
+                                    catch=self.catch, callbacks=self.callbacks)
+                return
+            except Exception as exc:
+                unmasked = store_error_in(exc)
+                if unmasked is not None and unmasked is not exc:
+                    raise unmasked from None
+                if not _finished_elsewhere(exc):
+                    raise
+                logger.warning("trial %s was finished by another worker meanwhile (%s); going on",
+                               self.result.trials[-1] if self.result.trials else "?", exc)
+            finally:
+                self.lock.release()
+            if n_trials is not None:
+                n_trials -= len(self.result.trials) - ran
+            if self.stop.is_set() or self._timed_out():
+                return
 
     def _stop_study(self) -> None:
         """A signal between trials: start no new one."""
@@ -365,6 +375,13 @@ def _close(connection: Any) -> None:
         connection.close()
     except Exception:  # a connection the server dropped holds no lock any more
         logger.debug("closing a dropped database connection failed", exc_info=True)
+
+
+def _finished_elsewhere(exc: Exception) -> bool:
+    """Optuna refusing to tell a trial another process has failed (a stale heartbeat)."""
+    optuna = require("optuna", "optuna")
+    return isinstance(exc, optuna.exceptions.UpdateFinishedTrialError) or (
+        isinstance(exc, RuntimeError) and str(exc).startswith("Cannot tell a "))
 
 
 def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:

@@ -80,8 +80,11 @@ def trial_states(url, study):
 def wait_for_complete(url, study, n, timeout=120):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if trial_states(url, study)["COMPLETE"] >= n:
-            return
+        try:
+            if trial_states(url, study)["COMPLETE"] >= n:
+                return
+        except KeyError:  # the workers have not created the study yet
+            pass
         time.sleep(0.2)
     raise AssertionError(f"{study} never had {n} complete trials")
 
