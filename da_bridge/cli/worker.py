@@ -60,6 +60,8 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     if args.jobs != 1:
         raise OptionError("a worker runs one trial at a time; start more workers instead of --jobs")
     check_timeout(args.timeout)
+    if args.per_worker is not None and args.per_worker < 1:
+        raise OptionError(f"--per-worker must be at least 1; got {args.per_worker}")
     if not args.space:
         args.space, extra = _stored_space(args.study, args.storage)
     args = argparse.Namespace(**vars(args), **vars(_task_parser(args.space).parse_args(extra)))

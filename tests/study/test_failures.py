@@ -95,3 +95,13 @@ def test_worker_refuses_counts_and_timeouts_that_mean_nothing(tmp_path):
         with pytest.raises(OptionError, match=next(iter(options))):
             run_worker(tmp_path / "x.journal", "x", lambda arch: 1.0, poster_space(),
                        **options)
+
+
+def test_a_csv_whose_target_has_one_class_is_refused_in_one_line(tmp_path):
+    rows = "\n".join(f"{i},{i % 3},yes" for i in range(30))
+    (tmp_path / "one.csv").write_text("a,b,label\n" + rows + "\n")
+    done = cli("search", "sklearn", "--csv", "one.csv", "--target", "label", "--trials", "2",
+               "--no-progress")
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("da-bridge: error: --target 'label' of 'one.csv' has one "
+                                   "class (every row is yes); a classifier needs at least two")
