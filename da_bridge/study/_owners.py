@@ -122,8 +122,8 @@ def _describe(record: Any) -> str:
 
 def _alive(record: dict[str, Any]) -> bool | None:
     """False if the owner is surely gone, True if it runs, None if it is on another host."""
-    if record.get("host") != socket.gethostname():
-        return None
+    if record.get("host") != socket.gethostname() or os.name == "nt":
+        return None  # on Windows os.kill(pid, 0) would send Ctrl-C
     pid = record.get("pid")
     if not isinstance(pid, int) or pid <= 0:
         return None

@@ -4,8 +4,8 @@ Every call to the storage that fails because the server cannot be reached (the
 connection was refused, reset or dropped) is tried again with a growing pause,
 for up to `db_retry` seconds after the first failure; then `StoreError` says so
 in one line. Errors in what was sent (a bad value, a constraint) are not retried.
-The heartbeat thread retries too, and gives up quietly: the trial's own calls
-report the outage.
+A heartbeat is not retried (the next one comes soon); right after an outage,
+and for a trial whose owner runs on this machine, no heartbeat makes a trial stale.
 """
 
 from __future__ import annotations
@@ -73,9 +73,9 @@ class Outage:
                     raise
                 failed = True
                 waited = self._failed(exc)
+                if name in _QUIET:  # a missed heartbeat is harmless; the next one may pass
+                    return None
                 if waited >= self.seconds:
-                    if name in _QUIET:
-                        return None
                     raise StoreError(f"the database {self.where} could not be reached for "
                                      f"{waited:.0f} s ({_first_line(exc)}); giving up (raise "
                                      "the limit with --db-retry SECONDS)") from None
@@ -83,7 +83,7 @@ class Outage:
                 pause = min(pause * 2, _LONGEST_PAUSE)
                 _quietly(self._reset)  # a session left in a failed transaction
                 continue
-            if failed:
+            if self._since is not None:
                 self._recovered()
             return result
 

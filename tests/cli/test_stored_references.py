@@ -15,7 +15,7 @@ import pytest
 
 from da_bridge import search
 from da_bridge.spaces.examples import poster_space
-from da_bridge.study._schema import CLI_ATTR
+from da_bridge.study import CLI_ATTR
 from da_bridge.study.store import load_study
 
 OBJECTIVE = f"{Path(__file__).parents[1] / 'study' / 'objectives.py'}:width"

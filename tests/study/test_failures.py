@@ -17,7 +17,7 @@ import pytest
 from da_bridge import search
 from da_bridge.errors import OptionError
 from da_bridge.spaces.examples import poster_space
-from da_bridge.study._schema import ERROR_ATTR
+from da_bridge.study import ERROR_ATTR
 from da_bridge.study.worker import run_worker
 
 OBJECTIVES = Path(__file__).with_name("objectives.py")

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from da_bridge.errors import StoreError
-from da_bridge.study._schema import ERROR_ATTR, OWNER_ATTR, VALUES_ATTR
+from da_bridge.study import ERROR_ATTR, OWNER_ATTR, VALUES_ATTR
 from da_bridge.study.store import load_study
 
 OBJECTIVES = Path(__file__).with_name("objectives.py")
