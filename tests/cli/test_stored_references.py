@@ -57,6 +57,7 @@ def test_a_stored_code_reference_is_shown_not_imported(planted, args):
     assert "SPACE" in done.stderr
 
 
+@pytest.mark.slow
 def test_the_report_is_written_without_importing_the_stored_space(planted, tmp_path):
     done = run("report", "--study", "planted", "--out", str(tmp_path / "report"))
     assert done.returncode == 0, done.stderr

@@ -137,6 +137,7 @@ def test_an_unreadable_line_in_the_middle_is_named_and_nothing_is_rewritten(runs
     assert path.read_bytes() == before and not damaged_copies(runs_dir, "middle")
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_a_full_disk_is_one_line_and_the_store_stays_readable(runs_dir, tmp_path):
     command = [sys.executable, "-m", "da_bridge", "search", "poster", "--objective",
