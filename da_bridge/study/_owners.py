@@ -58,7 +58,7 @@ def fail_dead_trials(study: optuna.Study, *, retry: bool = True) -> list[int]:
         if _fail(optuna, study, trial, reason):
             failed.append(trial.number)
             if retry:
-                requeue(study, study.get_trials(deepcopy=False)[trial.number])
+                requeue(study, trial)
     if failed:
         logger.warning("study %r: failed %d trial(s) left RUNNING by ended processes: %s",
                        study.study_name, len(failed), failed[:10])
