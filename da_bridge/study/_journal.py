@@ -81,8 +81,9 @@ def journal_backend(path: str | os.PathLike[str]) -> Any:
 @functools.cache
 def _backend_class() -> type:
     journal = require("optuna.storages.journal", "optuna")
+    base: Any = journal.JournalFileBackend
 
-    class JournalBackend(journal.JournalFileBackend):
+    class JournalBackend(base):
         """A journal file that no dead process can lock or leave unreadable."""
 
         def __init__(self, path: str | os.PathLike[str]) -> None:

@@ -33,15 +33,23 @@ def transient(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) says the database could not be reached."""
     from sqlalchemy import exc as sa
 
-    seen = 0
-    while exc is not None and seen < 5:
-        if isinstance(exc, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError,
-                            sa.PendingRollbackError)):
+    for link in _chain(exc):
+        if isinstance(link, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError,
+                             sa.PendingRollbackError)):
             return True
-        if isinstance(exc, sa.DBAPIError) and exc.connection_invalidated:
+        if isinstance(link, sa.DBAPIError) and link.connection_invalidated:
             return True
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
     return False
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    """`exc` and what caused it, five deep at most."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and len(chain) < 5:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
 
 
 class Outage:
@@ -171,21 +179,16 @@ def _storage_class() -> type:
 
     names = sorted({name for cls in bases for name, value in vars(cls).items()
                     if callable(value) and not name.startswith("__")})
-    namespace = {name: forward(name) for name in names}
-    namespace["_get_stale_trial_ids"] = stale_trial_ids
-    namespace.update(__init__=init, __getattr__=getattr_, __module__=__name__,
+    namespace: dict[str, Any] = {name: forward(name) for name in names}
+    namespace.update(_get_stale_trial_ids=stale_trial_ids, __init__=init,
+                     __getattr__=getattr_, __module__=__name__,
                      __doc__="An Optuna storage whose calls are retried while the database "
                              "is unreachable.")
-    cls = type("RetryingStorage", bases, namespace)
-    cls.__abstractmethods__ = frozenset()
+    cls: Any = type("RetryingStorage", bases, namespace)
+    cls.__abstractmethods__ = frozenset()  # every abstract method is forwarded above
     return cls
 
 
 def store_error_in(exc: BaseException) -> StoreError | None:
     """The `StoreError` behind `exc`: Optuna masks a failed tell with an UnboundLocalError."""
-    seen = 0
-    while exc is not None and seen < 5:
-        if isinstance(exc, StoreError):
-            return exc
-        exc, seen = exc.__cause__ or exc.__context__, seen + 1
-    return None
+    return next((e for e in _chain(exc) if isinstance(e, StoreError)), None)

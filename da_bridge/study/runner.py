@@ -205,7 +205,7 @@ def check_counts(**counts: Any) -> None:
 def check_seconds(**durations: Any) -> None:
     """`OptionError` unless each duration is None or a positive, finite number of seconds."""
     for name, value in durations.items():
-        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Real)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not 0 < value < math.inf):
             raise OptionError(f"{name} must be a positive number of seconds or None; "
                               f"got {value!r}")

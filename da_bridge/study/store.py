@@ -53,7 +53,7 @@ def journal_path(study_name: str) -> Path:
 
 def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
                  heartbeat_interval: float | None = None, grace_period: float | None = None,
-                 connect_timeout: int | None = None, db_retry: float | None = None) -> Any:
+                 connect_timeout: float | None = None, db_retry: float | None = None) -> Any:
     """An Optuna storage for `storage`: None (embedded journal), a URL, a path or a storage.
 
     Args:

@@ -356,7 +356,8 @@ class _CreationLock:
     def _lock(self) -> None:
         from sqlalchemy import text
 
-        connection = self._engine.connect()
+        engine: Any = self._engine
+        connection = engine.connect()
         try:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._key})
         except BaseException:
