@@ -28,7 +28,9 @@ def register(subparsers: Any) -> None:
         description="Run trials of the study --study in --storage, shared with any number of "
                     "other workers, until it holds --trials finished trials. SPACE (built-in: "
                     + ", ".join(task_names()) + "; or MODULE:NAME) is read from the study "
-                    "when omitted. SIGINT/SIGTERM stop the worker after recording its "
+                    "when omitted and built in (a MODULE:NAME is code: name it every time). "
+                    "A database that goes away is waited for (--db-retry). "
+                    "SIGINT/SIGTERM stop the worker after recording its "
                     "current trial as failed and queueing it again.")
     p.add_argument("space", metavar="SPACE", nargs="?")
     add_search_arguments(p)
