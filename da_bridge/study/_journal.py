@@ -96,8 +96,11 @@ def _backend_class() -> type:
                 raise StoreError(f"cannot open the journal {absolute!r}: {exc.strerror or exc}") \
                     from exc
             self._activity = _Activity(absolute)
-            with self._locked():
-                self._repair()
+            try:
+                with self._locked():
+                    self._repair()
+            except PermissionError:  # a read-only copy: read it as it is
+                logger.debug("journal %s is read-only; not checked for damage", absolute)
 
         @property
         def path(self) -> str:
