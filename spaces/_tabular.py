@@ -10,13 +10,11 @@ from __future__ import annotations
 import argparse
 import functools
 from collections.abc import Callable, Hashable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from da_bridge.architecture import Architecture
 from da_bridge.errors import DomainError
-
-if TYPE_CHECKING:
-    from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Task
 
 Arch = Architecture | Mapping[str, Any]
 
@@ -53,7 +51,8 @@ class TabularEvaluator:
 
     def optimum(self) -> tuple[float, dict[str, str]]:
         """The best score in the table and the values map of an architecture that has it."""
-        score, values = _optimum(type(self), self.dataset, self.metric)
+        # mypy checks a class against Hashable through the instances' __hash__ signature
+        score, values = _optimum(type(self), self.dataset, self.metric)  # type: ignore[arg-type]
         return score, dict(values)
 
     def _row(self, arch: Arch) -> Any:
@@ -62,7 +61,7 @@ class TabularEvaluator:
     # What each table defines --------------------------------------------------------------
 
     @staticmethod
-    def _load(dataset: str) -> Mapping[Hashable, Any]:
+    def _load(dataset: str) -> Mapping[Any, Any]:  # keys: what `_key` returns
         """The table of `dataset`: row key -> row."""
         raise NotImplementedError
 
@@ -74,7 +73,7 @@ class TabularEvaluator:
     def _score(row: Any, metric: str) -> float:
         raise NotImplementedError
 
-    def _values_of(self, key: Hashable) -> dict[str, str]:
+    def _values_of(self, key: Any) -> dict[str, str]:  # a key of the table
         """A values map whose architecture has row key `key`."""
         raise NotImplementedError
 
@@ -99,8 +98,6 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type[TabularEvaluator]) 
 
 def make_task(evaluator: TabularEvaluator, space: Any, describe: Callable[[Arch], str]) -> Task:
     """A CLI task that searches `space` with `evaluator` and reports the regret at the end."""
-    from da_bridge.study.tasks import Task
-
     def report(result: Any) -> list[str]:
         best, values = evaluator.optimum()
         found = evaluator(result.best_architecture)
