@@ -124,7 +124,7 @@ def test_sklearn_parallel_feature_branches_meet_at_their_union():
     by_name = {name: f"m{index}" for index, name in names.items()}
     fork, combine = by_name["fork"], by_name["combine"]
     branches = {head for tail, head, _ in svg["edges"] if tail == fork}
-    assert {names[int(b[1:])] for b in branches} == {"pca", "selectkbest"}
+    assert {names[int(b[1:])] for b in branches} == {"pca", "selectpercentile"}
     into_combine = {(tail, label) for tail, head, label in svg["edges"] if head == combine}
     assert {tail for tail, _ in into_combine} == branches
     assert sorted(sorted(label.split()) for _, label in into_combine) == [["in0", "out"],
