@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from da_bridge.cli import main
+from da_bridge.cli import build_parser, main
 from da_bridge.store import load_study
 
 OBJECTIVE = "def width(arch):\n    return float(sum(v for k, v in arch.values.items() " \
@@ -74,3 +76,65 @@ def test_console_script_is_installed():
     done = subprocess.run([sys.executable, "-m", "da_bridge", "--version"], capture_output=True,
                           text=True, check=True)
     assert done.stdout.startswith("da_bridge ")
+
+
+def _exit_code(argv: list[str]) -> int:
+    """`main`'s code; argparse's own --help exits instead of returning."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return int(exc.code or 0)
+
+
+@pytest.mark.parametrize("argv, expected", [
+    (["--help"], "usage: da-bridge [-h]"),
+    (["search", "--help"], "usage: da-bridge search"),
+    (["search", "-h"], "usage: da-bridge search"),
+    (["search", "sklearn", "--help"], "sklearn task:"),
+    (["search", "sklearn", "--cv", "3", "-h"], "sklearn task:"),
+    (["search", "poster", "--objective", "nowhere:width", "--help"], "--objective MODULE:FN"),
+    (["--verbose", "search", "--help"], "usage: da-bridge search"),
+    (["worker", "--help"], "usage: da-bridge worker"),
+    (["worker", "sklearn", "-h"], "sklearn task:"),
+    (["show", "--help"], "usage: da-bridge show"),
+    (["report", "-h"], "usage: da-bridge report"),
+    (["count", "--help"], "usage: da-bridge count"),
+])
+def test_help_works_anywhere(argv, expected, capsys):
+    assert _exit_code(argv) == 0
+    out, err = capsys.readouterr()
+    assert expected in out and err == ""
+
+
+def test_search_without_space_says_what_space_can_be(capsys):
+    assert _exit_code(["search", "--trials", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "required: SPACE (built-in: augment," in err and "MODULE:NAME" in err
+
+
+def test_verbose_goes_before_or_after_the_command(capsys):
+    parser = build_parser()
+    assert parser.parse_args(["--verbose", "show"]).verbose is True
+    assert parser.parse_args(["show", "-v"]).verbose is True
+    assert not hasattr(parser.parse_args(["show"]), "verbose")
+
+
+#: The console script, as users run it (unlike `python -m`, it does not put the cwd on sys.path).
+SCRIPT = str(Path(sys.executable).with_name("da-bridge"))
+
+
+def _cli(*argv: str, cwd, env=None, timeout=120) -> subprocess.CompletedProcess:
+    return subprocess.run([SCRIPT, *argv], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=timeout)
+
+
+def test_console_output_has_no_framework_log_lines_unless_verbose(workdir):
+    env = {**os.environ, "DA_BRIDGE_RUNS": str(workdir / "runs")}
+    args = ["search", "poster", "--objective", "objectives:width", "--trials", "3",
+            "--no-progress"]
+    quiet = _cli(*args, "--study", "quiet", cwd=workdir, env=env)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "" and "study 'quiet': 3 trials" in quiet.stdout
+    loud = _cli(*args, "--study", "loud", "--verbose", cwd=workdir, env=env)
+    assert loud.returncode == 0, loud.stderr
+    assert "Trial 0 finished with value" in loud.stderr

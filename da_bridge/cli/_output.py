@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
-from collections.abc import Callable
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from da_bridge.architecture import Architecture
@@ -17,6 +21,70 @@ def console() -> Any:
 
 def info(line: str) -> None:
     console().print(line)
+
+
+def error(line: str) -> None:
+    """One line on stderr, like every message the command line prints there."""
+    sys.stderr.write(f"da-bridge: {line}\n")
+    sys.stderr.flush()
+
+
+class _Lines(logging.Handler):
+    """Log records as `da-bridge: warning: message`, one line each (stderr looked up late,
+    so redirections made after the handler still apply)."""
+
+    def __init__(self, verbose: bool) -> None:
+        super().__init__(logging.DEBUG if verbose else logging.WARNING)
+        self.verbose = verbose
+
+    def emit(self, record: logging.LogRecord) -> None:
+        message = record.getMessage()
+        if self.verbose and record.exc_info:
+            message += "\n" + logging.Formatter().formatException(record.exc_info)
+        elif message:
+            message = message.splitlines()[0]
+        error(f"{record.levelname.lower()}: {message}")
+
+
+@contextlib.contextmanager
+def console_logging(verbose: bool) -> Iterator[None]:
+    """Quiet frameworks for one command: no Optuna per-trial lines nor TensorFlow's
+    start-up chatter, unless `verbose` (then everything at INFO, with tracebacks)."""
+    if not verbose:
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # read when TensorFlow loads
+    root = logging.getLogger()
+    handler, level = _Lines(verbose), root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+    quiet = {name: logging.getLogger(name).level for name in _CHATTY}
+    for name in quiet:
+        logging.getLogger(name).setLevel(logging.INFO if verbose else logging.ERROR)
+    optuna_level = _optuna_verbosity(logging.INFO if verbose else logging.ERROR)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+        for name, previous in quiet.items():
+            logging.getLogger(name).setLevel(previous)
+        if optuna_level is not None:
+            _optuna_verbosity(optuna_level)
+
+
+#: Framework loggers whose warnings are start-up chatter, not news about the user's search.
+_CHATTY = ("tensorflow", "absl", "h5py", "matplotlib")
+
+
+def _optuna_verbosity(level: int) -> int | None:
+    """Set Optuna's verbosity (its failed-trial tracebacks are warnings; the runner logs a
+    one-line reason itself); returns the previous one, None without Optuna."""
+    try:
+        import optuna
+    except ImportError:
+        return None
+    previous = optuna.logging.get_verbosity()
+    optuna.logging.set_verbosity(level)
+    return previous
 
 
 def trials_table(trials: list, title: str, directions: list[str], limit: int = 10) -> Any:

@@ -5,11 +5,12 @@ from __future__ import annotations
 import argparse
 import datetime
 import re
+import sys
 import time
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli._spaces import add_task_arguments, make_task, task_names
+from da_bridge.cli._spaces import TASKS, add_task_arguments, make_task, task_names
 from da_bridge.runner import SEARCHERS, search
 from da_bridge.store import list_studies
 
@@ -21,11 +22,12 @@ def register(subparsers: Any) -> None:
         "search", add_help=False, help="search a space",
         description="Search SPACE (built-in: " + ", ".join(task_names()) +
                     "; or MODULE:NAME) and print the best architectures.")
-    p.add_argument("space", metavar="SPACE")
+    # SPACE is checked in `run`, so that `search --help` works without one
+    p.add_argument("space", metavar="SPACE", nargs="?")
     add_search_arguments(p)
     p.add_argument("-h", "--help", action="store_true",
                    help="show this help (with SPACE's options)")
-    p.set_defaults(run=run, accepts_extra=True)
+    p.set_defaults(run=run, accepts_extra=True, command_parser=p)
 
 
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
@@ -50,12 +52,10 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentParser) -> int:
+    if help_asked(args):
+        return 0
     task_parser = argparse.ArgumentParser(prog=f"da-bridge search {args.space}", add_help=False)
     add_task_arguments(task_parser, args.space)
-    if args.help:
-        parser._subparsers._group_actions[0].choices["search"].print_help()
-        task_parser.print_help()
-        return 0
     args = argparse.Namespace(**vars(args), **vars(task_parser.parse_args(extra)))
     task = make_task(args.space, args)
     study = args.study or _default_study_name(args.space)
@@ -72,6 +72,23 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     for line in (task.report(result) if task.report else []):
         _output.info(line)
     return 130 if result.interrupted else 0
+
+
+def help_asked(args: argparse.Namespace) -> bool:
+    """Print the command's help (and SPACE's options) if asked; complain if SPACE is missing."""
+    if args.help:
+        args.command_parser.print_help()
+        if args.space in TASKS:
+            task_parser = argparse.ArgumentParser(
+                prog=f"da-bridge {args.command} {args.space}", add_help=False)
+            add_task_arguments(task_parser, args.space)
+            sys.stdout.write("\n")
+            task_parser.print_help()
+        return True
+    if not args.space and args.command == "search":
+        args.command_parser.error("the following arguments are required: SPACE "
+                                  f"(built-in: {', '.join(task_names())}; or MODULE:NAME)")
+    return False
 
 
 def _check_resume(study: str, storage: str | None, resume: bool) -> None:

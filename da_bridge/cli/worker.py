@@ -14,7 +14,7 @@ from typing import Any
 
 from da_bridge.cli import _output
 from da_bridge.cli._spaces import add_task_arguments, make_task, task_names
-from da_bridge.cli.search import CLI_ATTR, add_search_arguments
+from da_bridge.cli.search import CLI_ATTR, add_search_arguments, help_asked
 from da_bridge.store import StoreError, list_studies, load_study
 from da_bridge.worker import run_worker
 
@@ -41,14 +41,11 @@ def register(subparsers: Any) -> None:
                    help="seconds to wait for the database server")
     p.add_argument("-h", "--help", action="store_true",
                    help="show this help (with SPACE's options)")
-    p.set_defaults(run=run, accepts_extra=True)
+    p.set_defaults(run=run, accepts_extra=True, command_parser=p)
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentParser) -> int:
-    if args.help:
-        parser._subparsers._group_actions[0].choices["worker"].print_help()
-        if args.space:
-            _task_parser(args.space).print_help()
+    if help_asked(args):
         return 0
     if not args.study:
         raise ValueError("a worker needs --study NAME (the same for every worker of a study)")
