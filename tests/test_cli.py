@@ -138,3 +138,17 @@ def test_console_output_has_no_framework_log_lines_unless_verbose(workdir):
     loud = _cli(*args, "--study", "loud", "--verbose", cwd=workdir, env=env)
     assert loud.returncode == 0, loud.stderr
     assert "Trial 0 finished with value" in loud.stderr
+
+
+def test_summary_and_show_give_the_spread_of_the_best_score(capsys):
+    assert main(["search", "sklearn", "--dataset", "iris", "--models", "knn", "--cv", "3",
+                 "--cv-jobs", "1", "--trials", "5", "--seed", "0", "--study", "spread",
+                 "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    best = load_study("spread").best_trial
+    line = next(x for x in out.splitlines() if x.startswith("best score:"))
+    assert f"(trial {best.number}) ± " in line and "standard error over 3 CV folds" in line
+    assert "± SE" in out  # the table's column
+    assert ("is not clearly better" in out) or ("is ahead of the next" in out)
+    assert main(["show", "--study", "spread"]) == 0
+    assert line in capsys.readouterr().out

@@ -36,6 +36,8 @@ def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     if complete and len(directions) == 1:
         best = study.best_trial
-        _output.info(f"best trial {best.number}, score {best.value:.6g}; values map:")
+        for line in _output.best_lines(trials, directions[0]):
+            _output.info(line)
+        _output.info(f"values map of trial {best.number}:")
         _output.info(json.dumps(best.user_attrs.get(VALUES_ATTR, best.params), indent=2))
     return 0

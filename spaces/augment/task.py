@@ -16,6 +16,7 @@ from typing import Any
 
 from da_bridge.cli._spaces import Task
 from da_bridge.store import runs_dir
+from da_bridge.study.noise import record_accuracy
 
 from .compile import to_policy
 from .evaluate import CNNEvaluator, SklearnEvaluator, load_data
@@ -82,13 +83,16 @@ def make_task(args: argparse.Namespace) -> Task:
         evaluator = CNNEvaluator(data, copies=args.copies, epochs=args.epochs,
                                  seed=args.data_seed)
 
+    def objective(arch: Any, trial: Any) -> float:
+        return record_accuracy(trial, evaluator(arch), len(data.y_valid))
+
     def describe(arch: Any) -> str:
         return to_policy(arch).describe(multiline=True)
 
     def report(result: Any) -> list[str]:
         return _report(result, evaluator, data, args.png)
 
-    return Task(space, evaluator, ["maximize"], describe, report)
+    return Task(space, objective, ["maximize"], describe, report)
 
 
 def _report(result: Any, evaluator: Any, data: Any, png: str | None) -> list[str]:
