@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
+import optuna
 import pytest
 
 from da_bridge.cli import build_parser, main
-from da_bridge.store import load_study
+from da_bridge.study.store import load_study
 
 OBJECTIVE = "def width(arch):\n    return float(sum(v for k, v in arch.values.items() " \
             "if k.endswith('filters')))\n"
@@ -152,3 +155,93 @@ def test_summary_and_show_give_the_spread_of_the_best_score(capsys):
     assert ("is not clearly better" in out) or ("is ahead of the next" in out)
     assert main(["show", "--study", "spread"]) == 0
     assert line in capsys.readouterr().out
+
+
+def test_objective_module_and_file_are_found_from_the_current_directory(tmp_path):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "helpers_i20.py").write_text("def scale(x):\n    return 2 * x\n")
+    (project / "my_objective_i20.py").write_text(
+        "import helpers_i20\n\ndef width(arch):\n"
+        "    return helpers_i20.scale(float(len(arch.values)))\n")
+    env = {**os.environ, "DA_BRIDGE_RUNS": str(tmp_path / "runs")}
+    for i, objective in enumerate(["my_objective_i20:width", "./my_objective_i20.py:width"]):
+        done = _cli("search", "poster", "--objective", objective, "--trials", "2",
+                    "--no-progress", "--study", f"cwd{i}", cwd=project, env=env)
+        assert done.returncode == 0, done.stderr
+        assert f"study 'cwd{i}': 2 trials (2 complete)" in done.stdout
+
+
+def test_an_objective_module_that_is_nowhere_names_itself_and_the_directory(tmp_path, capsys):
+    assert main(["search", "poster", "--objective", "no_such_module_i20:width"]) == 2
+    err = capsys.readouterr().err
+    assert "cannot import module 'no_such_module_i20'" in err and repr(str(tmp_path)) in err
+    assert "FILE.py:NAME" in err and err.count("\n") == 1
+
+
+def test_a_failing_trial_is_one_line_with_its_error(workdir, capsys):
+    (workdir / "flaky.py").write_text(
+        "def objective(arch):\n"
+        "    if arch.values['conv.filters'] == 128:\n"
+        "        raise RuntimeError('too deep for this demo')\n"
+        "    return 1.0\n")
+    assert main(["search", "poster", "--objective", "flaky:objective", "--trials", "6",
+                 "--seed", "0", "--no-progress", "--study", "flaky"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    failed = [t for t in load_study("flaky").trials if t.state.name == "FAIL"]
+    assert failed and err == [f"da-bridge: trial {t.number} failed: RuntimeError: too deep "
+                              "for this demo" for t in failed]
+
+
+SLOW_OBJECTIVE = """
+import pathlib, time
+
+def slow(arch):
+    pathlib.Path(f"started-{len(list(pathlib.Path().glob('started-*')))}").touch()
+    time.sleep(0.4)
+    return float(len(arch.values))
+"""
+
+
+@pytest.mark.slow
+def test_ctrl_c_prints_one_line_exits_130_and_the_study_resumes(workdir):
+    (workdir / "slow_i20.py").write_text(SLOW_OBJECTIVE)
+    env = {**os.environ, "DA_BRIDGE_RUNS": str(workdir / "runs")}
+    args = [SCRIPT, "search", "poster", "--objective", "slow_i20:slow", "--trials", "6",
+            "--study", "ctrlc", "--seed", "0", "--no-progress"]
+    process = subprocess.Popen(args, cwd=workdir, env=env, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (workdir / "started-1").exists() and time.monotonic() < deadline:
+        time.sleep(0.02)  # trial 0 done, trial 1 running: Ctrl-C now
+    process.send_signal(signal.SIGINT)
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 130, err
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("da-bridge: interrupted: "), err
+    assert "--study ctrlc --resume" in lines[0] and "Traceback" not in err
+    kept = [t for t in load_study("ctrlc").trials if t.state.name == "COMPLETE"]
+    assert 1 <= len(kept) < 6 and f"{len(kept)} finished trials kept" in lines[0]
+    again = _cli(*args[1:], "--resume", cwd=workdir, env=env)
+    assert again.returncode == 0, again.stderr
+    assert "resuming study 'ctrlc'" in again.stdout
+    assert sum(t.state.name == "COMPLETE" for t in load_study("ctrlc").trials) == 6
+
+
+LIBRARY_RUN = """
+import optuna
+from da_bridge import search
+from da_bridge.spaces.examples import poster_space
+optuna.logging.set_verbosity(optuna.logging.INFO)
+search(poster_space(), lambda arch: float(len(arch.values)), n_trials=4, seed=0,
+       storage=":memory:", show_progress=True)
+print(optuna.logging.get_verbosity())
+"""
+
+
+def test_library_progress_bar_is_not_torn_by_optuna_info_lines(workdir):
+    done = subprocess.run([sys.executable, "-c", LIBRARY_RUN], cwd=workdir, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "4/4" in done.stderr and "Trial 0 finished" not in done.stderr
+    assert done.stdout.strip() == str(optuna.logging.INFO)  # the caller's verbosity is back

@@ -11,6 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from da_bridge.architecture import Architecture
+from da_bridge.study import ERROR_ATTR, VALUES_ATTR
+from da_bridge.study.noise import rank, score_spread
 
 
 def console() -> Any:
@@ -87,11 +89,17 @@ def _optuna_verbosity(level: int) -> int | None:
     return previous
 
 
+def failed_trial_line(study: Any, trial: Any) -> None:
+    """An Optuna callback: one line on stderr for each failed trial, with its error (Optuna's
+    own warning with the traceback shows with --verbose)."""
+    error_text = trial.user_attrs.get(ERROR_ATTR)
+    if trial.state.name == "FAIL" and error_text:
+        error(f"trial {trial.number} failed: {error_text.splitlines()[0]}")
+
+
 def trials_table(trials: list, title: str, directions: list[str], limit: int = 10) -> Any:
     from rich.table import Table
 
-    from da_bridge.adapters.optuna import VALUES_ATTR
-    from da_bridge.study.noise import score_spread
 
     table = Table(title=title, show_lines=False)
     table.add_column("trial", justify="right")
@@ -140,8 +148,6 @@ def summary(result: Any, describe: Callable[[Architecture], str] | None, seconds
 def best_lines(trials: list, direction: str) -> list[str]:
     """`best score: 0.9554 ± 0.012 (...)` and, when something measures the noise, whether the
     next best trials are within it."""
-    from da_bridge.study.noise import rank
-
     ranking = rank(trials, direction == "maximize")
     if ranking is None:
         return []

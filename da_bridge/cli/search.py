@@ -10,11 +10,11 @@ import time
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli._spaces import TASKS, add_task_arguments, make_task, task_names
-from da_bridge.runner import SEARCHERS, search
-from da_bridge.store import list_studies
-
-CLI_ATTR = "da_bridge.cli"
+from da_bridge.errors import OptionError
+from da_bridge.study import CLI_ATTR
+from da_bridge.study.runner import SEARCHERS, search
+from da_bridge.study.store import list_studies
+from da_bridge.study.tasks import TASKS, add_task_arguments, make_task, task_names
 
 
 def register(subparsers: Any) -> None:
@@ -65,13 +65,19 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     result = search(
         task.space, task.objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
         directions=directions, storage=args.storage, study_name=study, seed=args.seed,
-        n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner)
+        n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner,
+        callbacks=[_output.failed_trial_line])
     if CLI_ATTR not in result.study.user_attrs:
         result.study.set_user_attr(CLI_ATTR, {"space": args.space, "options": extra})
     _output.summary(result, task.describe, time.perf_counter() - started)
+    if result.interrupted:  # the trials are stored: say how to go on, skip the final report
+        done = sum(t.state.name in ("COMPLETE", "PRUNED") for t in result.trials)
+        _output.error(f"interrupted: {done} finished trials kept in study {study!r}; continue "
+                      f"with the same command and --study {study} --resume")
+        return 130
     for line in (task.report(result) if task.report else []):
         _output.info(line)
-    return 130 if result.interrupted else 0
+    return 0
 
 
 def help_asked(args: argparse.Namespace) -> bool:
@@ -94,10 +100,10 @@ def help_asked(args: argparse.Namespace) -> bool:
 def _check_resume(study: str, storage: str | None, resume: bool) -> None:
     exists = study in list_studies(storage)
     if exists and not resume:
-        raise ValueError(f"study {study!r} already exists; pass --resume to continue it "
+        raise OptionError(f"study {study!r} already exists; pass --resume to continue it "
                          "or choose another --study")
     if resume and not exists:
-        raise ValueError(f"--resume: there is no study {study!r} (known: {list_studies(storage)})")
+        raise OptionError(f"--resume: there is no study {study!r} (known: {list_studies(storage)})")
     if resume:
         _output.info(f"resuming study {study!r}")
 

@@ -21,12 +21,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-#: Trial user attribute: the measurements whose mean is the score.
-SAMPLES_ATTR = "da_bridge.score_samples"
-#: Trial user attribute: a spread given directly, `{"se": float, "n": int, "what": str}`.
-SPREAD_ATTR = "da_bridge.score_spread"
-#: Trial user attribute holding the values map (shared with the Optuna adapter).
-_VALUES_ATTR = "da_bridge.values"
+from da_bridge.errors import ObjectiveError
+from da_bridge.study._schema import SAMPLES_ATTR, SPREAD_ATTR, VALUES_ATTR
 
 #: Two scores closer than this many standard errors of their difference are called a tie
 #: (about a 95% two-sided test for a normal difference).
@@ -82,7 +78,7 @@ def record_samples(trial: Any, samples: Sequence[float], what: str = "repeats") 
     """
     values = [float(s) for s in samples]
     if len(values) < 2 or not all(math.isfinite(v) for v in values):
-        raise ValueError(f"record_samples needs at least two finite scores; got {samples!r}")
+        raise ObjectiveError(f"record_samples needs at least two finite scores; got {samples!r}")
     trial.set_user_attr(SAMPLES_ATTR, {"what": str(what), "samples": values})
     return sum(values) / len(values)
 
@@ -102,7 +98,7 @@ def record_accuracy(trial: Any, accuracy: float, n: int, what: str = "validation
         '± 0.015 (standard error over 400 validation images)'
     """
     if not (0 <= accuracy <= 1) or int(n) < 1:
-        raise ValueError(f"record_accuracy needs 0 <= accuracy <= 1 and n >= 1; "
+        raise ObjectiveError(f"record_accuracy needs 0 <= accuracy <= 1 and n >= 1; "
                          f"got {accuracy!r}, {n!r}")
     se = math.sqrt(max(accuracy * (1 - accuracy), 0.25 / n) / n)  # never 0: one item may flip
     trial.set_user_attr(SPREAD_ATTR, {"se": se, "n": int(n), "what": str(what)})
@@ -213,7 +209,7 @@ def _score(trial: Any) -> float | None:
 
 
 def _key(trial: Any) -> str:
-    values = (getattr(trial, "user_attrs", {}) or {}).get(_VALUES_ATTR)
+    values = (getattr(trial, "user_attrs", {}) or {}).get(VALUES_ATTR)
     return json.dumps(values, sort_keys=True) if values is not None else f"#{trial.number}"
 
 

@@ -12,8 +12,9 @@ from sklearn.datasets import load_iris
 from da_bridge import Discrete, SearchSpace, search
 from da_bridge.modules import basic
 from da_bridge.spaces.sklearn import classification_space, cross_val_objective
+from da_bridge.spaces.sklearn.objective import SPLIT_SCORES_ATTR
+from da_bridge.study import SAMPLES_ATTR, VALUES_ATTR
 from da_bridge.study.noise import (
-    SAMPLES_ATTR,
     rank,
     record_accuracy,
     record_samples,
@@ -31,7 +32,7 @@ def iris_study():
 
 def test_cross_validation_records_the_folds_and_their_standard_error(iris_study):
     for trial in iris_study.trials:
-        folds = np.array(trial.user_attrs["sklearn.split_scores"])
+        folds = np.array(trial.user_attrs[SPLIT_SCORES_ATTR])
         spread = score_spread(trial)
         assert spread.n == 4 and spread.what == "CV folds"
         assert spread.std == pytest.approx(folds.std(ddof=1))
@@ -42,15 +43,15 @@ def test_cross_validation_records_the_folds_and_their_standard_error(iris_study)
 def test_ranking_names_the_trials_within_the_noise_of_the_best(iris_study):
     ranking = rank(iris_study.trials, maximize=True, top=5)
     assert ranking.best.number == iris_study.best_trial.number
-    best = np.array(ranking.best.user_attrs["sklearn.split_scores"])
-    seen, others = [ranking.best.user_attrs["da_bridge.values"]], []
+    best = np.array(ranking.best.user_attrs[SPLIT_SCORES_ATTR])
+    seen, others = [ranking.best.user_attrs[VALUES_ATTR]], []
     for trial in iris_study.top(8)[1:]:  # the next four distinct architectures
-        if trial.user_attrs["da_bridge.values"] not in seen and len(others) < 4:
-            seen.append(trial.user_attrs["da_bridge.values"])
+        if trial.user_attrs[VALUES_ATTR] not in seen and len(others) < 4:
+            seen.append(trial.user_attrs[VALUES_ATTR])
             others.append(trial)
     expected = []
     for trial in others:  # same folds: a paired comparison
-        differences = best - np.array(trial.user_attrs["sklearn.split_scores"])
+        differences = best - np.array(trial.user_attrs[SPLIT_SCORES_ATTR])
         if abs(differences.mean()) <= 2 * differences.std(ddof=1) / 2:
             expected.append(trial.number)
     assert [t.number for t in ranking.ties] == expected and ranking.compared == len(others)
@@ -66,7 +67,7 @@ def _study_with(values: list[float], samples: list[list[float]]) -> optuna.Study
     study = optuna.create_study(direction="maximize")
     for i, (value, folds) in enumerate(zip(values, samples)):
         trial = study.ask()
-        trial.set_user_attr("da_bridge.values", {"x": i})
+        trial.set_user_attr(VALUES_ATTR, {"x": i})
         record_samples(trial, folds, "CV folds")
         study.tell(trial, value)
     return study
@@ -115,7 +116,7 @@ def test_repeated_evaluations_of_one_architecture_give_its_spread():
                     direction="maximize", storage=":memory:")
     ranking = rank(result.trials, maximize=True)
     same = [t.value for t in result.trials
-            if t.user_attrs["da_bridge.values"] == ranking.best.user_attrs["da_bridge.values"]]
+            if t.user_attrs[VALUES_ATTR] == ranking.best.user_attrs[VALUES_ATTR]]
     assert len(same) >= 2 and SAMPLES_ATTR not in ranking.best.user_attrs
     assert ranking.spread.what == "evaluations of this architecture"
     assert ranking.spread.std == pytest.approx(np.std(same, ddof=1))

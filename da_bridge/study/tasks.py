@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
+import os
 import pathlib
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from da_bridge.architecture import Architecture
-from da_bridge.errors import SpaceError
+from da_bridge.errors import OptionError, SpaceError
 from da_bridge.space import SearchSpace
 
 #: Built-in tasks: a space with its own objective and options (`add_arguments`, `make_task`).
@@ -30,9 +33,28 @@ SPACES = {
 }
 
 
+@dataclass(frozen=True)
+class Panel:
+    """What a domain's users read about an architecture, shown by the HTML report.
+
+    Give exactly one of `text` (shown as a line, or as code with `code=True`),
+    `png` (a picture's bytes) or `svg` (a drawing's text).
+
+    Example:
+        >>> Panel("Parameters", "21,482").text
+        '21,482'
+    """
+
+    title: str
+    text: str | None = None
+    code: bool = False
+    png: bytes | None = None
+    svg: str | None = None
+
+
 @dataclass
 class Task:
-    """A space with everything the CLI needs to search it.
+    """A space with everything the CLI and the report need to search it and show the results.
 
     Attributes:
         space: The search space.
@@ -43,6 +65,10 @@ class Task:
         report: Called with the `SearchResult` after the search for a final
             report (held-out scores, files written); returns lines to print.
         pruner: The Optuna pruner to use, if any.
+        panels: The report's view of a best architecture for this domain's users
+            (e.g. its scikit-learn code, its policy with pictures, its Keras layers).
+        columns: A values map's key columns for the report's trial table
+            (`{"model": "svc", ...}`); by default its top-level choices.
     """
 
     space: SearchSpace
@@ -51,6 +77,8 @@ class Task:
     describe: Callable[[Architecture], str] | None = None
     report: Callable[[Any], list[str]] | None = None
     pruner: Any = None
+    panels: Callable[[Architecture], list[Panel]] | None = None
+    columns: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
 
 
 def task_names() -> list[str]:
@@ -72,7 +100,7 @@ def make_task(space: str, args: argparse.Namespace) -> Task:
     if getattr(args, "objective", None):
         task.objective = load_object(args.objective, "--objective")
     if task.objective is None:
-        raise ValueError(f"space {space!r} has no built-in objective; pass --objective MODULE:FN")
+        raise OptionError(f"space {space!r} has no built-in objective; pass --objective MODULE:FN")
     return task
 
 
@@ -82,44 +110,76 @@ def load_space(spec: str) -> SearchSpace:
     if isinstance(target, SearchSpace):
         return target
     if not callable(target):
-        raise ValueError(f"{spec!r} is neither a SearchSpace nor a function")
+        raise OptionError(f"{spec!r} is neither a SearchSpace nor a function")
     try:
         result = target()
     except SpaceError:  # a build function: it makes modules, so it must run inside a space
         return SearchSpace(target)
     if isinstance(result, SearchSpace):
         return result
-    raise ValueError(f"{spec!r} returned {type(result).__name__}, not a SearchSpace")
+    raise OptionError(f"{spec!r} returned {type(result).__name__}, not a SearchSpace")
 
 
 def load_object(spec: str, what: str) -> Any:
     """Import `module:attribute` (or `path/to/file.py:attribute`)."""
     if ":" not in spec:
-        raise ValueError(f"{what} {spec!r} must be a built-in name ({', '.join(task_names())}) "
+        raise OptionError(f"{what} {spec!r} must be a built-in name ({', '.join(task_names())}) "
                          "or MODULE:NAME")
     module_name, attribute = spec.rsplit(":", 1)
     module = _import(module_name, what)
     try:
         return getattr(module, attribute)
     except AttributeError:
-        raise ValueError(f"{what}: module {module_name!r} has no attribute {attribute!r}") from None
+        raise OptionError(f"{what}: module {module_name!r} has no attribute "
+                          f"{attribute!r}") from None
 
 
 def _import(name: str, what: str) -> Any:
+    """A module by file path or by name; both are looked up from the current directory (as
+    `python -m` does), which a console script does not put on `sys.path`."""
     if name.endswith(".py"):
-        path = pathlib.Path(name)
+        path = pathlib.Path(name).resolve()
         if not path.exists():
-            raise ValueError(f"{what}: file {name!r} does not exist")
+            raise OptionError(f"{what}: file {name!r} does not exist (looked in the current "
+                              f"directory {os.getcwd()!r})")
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        with _importable(path.parent):  # its own `import helpers` finds its neighbours
+            spec.loader.exec_module(module)
         return module
     try:
-        return importlib.import_module(name)
+        with _importable(pathlib.Path.cwd()):
+            return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name and name.startswith(exc.name):
-            raise ValueError(f"{what}: cannot import module {name!r}") from exc
+            raise OptionError(
+                f"{what}: cannot import module {name!r}: it is neither in the current directory "
+                f"{os.getcwd()!r} nor installed; run from the folder that holds "
+                f"{name.split('.')[0]}.py, or give its path as FILE.py:NAME") from exc
         raise
+
+
+@contextlib.contextmanager
+def _importable(folder: pathlib.Path) -> Iterator[None]:
+    """`folder` on `sys.path` for an import; it stays if a module was found there, so that
+    the module's later imports of its neighbours work too."""
+    entry = str(folder)
+    if entry in sys.path:
+        yield
+        return
+    sys.path.insert(0, entry)
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        found = any(_inside(sys.modules[m], folder) for m in set(sys.modules) - before)
+        if not found:
+            sys.path.remove(entry)
+
+
+def _inside(module: Any, folder: pathlib.Path) -> bool:
+    origin = getattr(module, "__file__", None)
+    return bool(origin) and pathlib.Path(origin).resolve().is_relative_to(folder.resolve())
 
 
 def _task_module(name: str) -> Any:
