@@ -97,9 +97,11 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type[TabularEvaluator]) 
                              f"{cls.METRICS[cls.DEFAULT_METRIC]}d)")
 
 
-def make_task(evaluator: TabularEvaluator, space: Any, describe: Callable[[Arch], str]) -> Task:
-    """A CLI task that searches `space` with `evaluator` and reports the regret at the end."""
-    from da_bridge.study.tasks import Task
+def make_task(evaluator: TabularEvaluator, space: Any, describe: Callable[[Arch], str],
+              panels: Callable[[Architecture], list[Any]] | None = None) -> Task:
+    """A CLI task that searches `space` with `evaluator` and reports the regret at the end;
+    `panels` are the report's view of a best architecture (by default its `describe` text)."""
+    from da_bridge.study.tasks import Panel, Task
 
     def report(result: Any) -> list[str]:
         best, values = evaluator.optimum()
@@ -107,5 +109,8 @@ def make_task(evaluator: TabularEvaluator, space: Any, describe: Callable[[Arch]
         return [f"table optimum on {evaluator.dataset}: {best:.4f} ({describe(values)})",
                 f"regret of the best found: {abs(best - found):.4f}"]
 
+    def text_panel(arch: Architecture) -> list[Any]:
+        return [Panel("Architecture", describe(arch), code=True)]
+
     return Task(space=space, objective=evaluator, directions=[evaluator.direction],
-                describe=describe, report=report)
+                describe=describe, report=report, panels=panels or text_panel)

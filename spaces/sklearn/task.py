@@ -14,7 +14,7 @@ from typing import Any
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError
-from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Panel, Task
 
 from .builtin import CLASSIFIERS, REGRESSORS, classification_space, regression_space
 from .code import pipeline_code
@@ -70,7 +70,7 @@ def make_task(args: argparse.Namespace) -> Task:
         random_state=0)
     space = _space(data, args.models)
     context = _Context(data, scoring, objective, X_train, X_test, y_train, y_test, args.cv)
-    return Task(space, objective, ["maximize"], describe=context.describe,
+    return Task(space, objective, ["maximize"], describe=context.describe, panels=context.panels,
                 report=context.report)
 
 
@@ -85,6 +85,10 @@ class _Context:
     def describe(self, arch: Architecture) -> str:
         """The pipeline as scikit-learn code, with the random state the trials used."""
         return pipeline_code(self.objective.pipeline(arch))
+
+    def panels(self, arch: Architecture) -> list[Panel]:
+        """The report's view of a pipeline: the scikit-learn code that builds it."""
+        return [Panel("scikit-learn code", self.describe(arch), code=True)]
 
     def report(self, result: Any) -> list[str]:
         if not any(t.state.name == "COMPLETE" for t in result.trials):
