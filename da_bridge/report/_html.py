@@ -47,6 +47,7 @@ article.best{border:1px solid var(--line);border-radius:6px;padding:.8rem;margin
 .panels{display:grid;grid-template-columns:repeat(auto-fit,minmax(min(100%,380px),1fr));
 gap:.8rem;margin-bottom:.8rem}
 .panel img{max-width:100%;height:auto;display:block}
+.panel.wide{grid-column:1/-1}
 .panel p{margin:0;font-size:1.1rem}
 .body{display:grid;grid-template-columns:minmax(0,3fr) minmax(0,2fr);gap:1rem}
 @media (max-width:900px){.body{grid-template-columns:minmax(0,1fr)}}
@@ -171,8 +172,9 @@ def panels_html(panels: Sequence[Any], prefix: str) -> str:
             body = f"<pre>{esc(panel.text)}</pre>"
         else:
             body = f"<p>{esc(panel.text)}</p>"
-        figures.append(f'<figure class="panel"><figcaption>{esc(panel.title)}</figcaption>'
-                       f"{body}</figure>")
+        wide = panel.code and max(map(len, (panel.text or "").splitlines()), default=0) > 64
+        figures.append(f'<figure class="panel{" wide" if wide else ""}"><figcaption>'
+                       f"{esc(panel.title)}</figcaption>{body}</figure>")
     return '<div class="panels">' + "".join(figures) + "</div>"
 
 
