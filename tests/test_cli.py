@@ -245,3 +245,19 @@ def test_library_progress_bar_is_not_torn_by_optuna_info_lines(workdir):
     assert done.returncode == 0, done.stderr
     assert "4/4" in done.stderr and "Trial 0 finished" not in done.stderr
     assert done.stdout.strip() == str(optuna.logging.INFO)  # the caller's verbosity is back
+
+
+def test_confirm_reevaluates_the_best_before_naming_it(capsys):
+    assert main(["search", "sklearn", "--dataset", "iris", "--models", "knn", "--cv", "3",
+                 "--cv-jobs", "1", "--trials", "5", "--seed", "0", "--study", "conf",
+                 "--no-progress", "--confirm", "2", "--confirm-seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    confirmed = load_study("conf").user_attrs["da_bridge.confirmed"]
+    assert len(confirmed) == 2 and "re-evaluated (measurements on 2 seeds)" in out
+    best = max(confirmed, key=lambda n: sum(confirmed[n]["samples"]))
+    assert "best score on re-evaluation: " in out and f"(trial {best}) ± " in out
+    assert f"best architecture (trial {best}):" in out
+    assert main(["show", "--study", "conf"]) == 0
+    assert f"values map of trial {best}:" in capsys.readouterr().out
+    assert main(["search", "poster", "--objective", "objectives:width", "--confirm", "2"]) == 2
+    assert "cannot re-evaluate" in capsys.readouterr().err

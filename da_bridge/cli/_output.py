@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from da_bridge.architecture import Architecture
-from da_bridge.study import ERROR_ATTR, VALUES_ATTR
-from da_bridge.study.noise import rank, score_spread
+from da_bridge.study import CONFIRMED_ATTR, ERROR_ATTR, VALUES_ATTR
+from da_bridge.study.noise import rank, samples_spread, score_spread
 
 
 def console() -> Any:
@@ -139,23 +139,47 @@ def summary(result: Any, describe: Callable[[Architecture], str] | None, seconds
     out.print(trials_table(best, title, directions))
     if len(directions) == 1:
         arch = result.best_architecture
-        for line in best_lines(result.trials, directions[0]):
+        confirmed = study.user_attrs.get(CONFIRMED_ATTR)
+        if confirmed:
+            out.print(confirmed_table(result.trials, confirmed, directions[0]))
+        for line in best_lines(result.trials, directions[0], confirmed):
             out.print(line)
-        out.print("best architecture:")
+        out.print(f"best architecture (trial {result.best_trial.number}):")
         out.print(describe(arch) if describe else json.dumps(arch.json_values(), indent=2))
 
 
-def best_lines(trials: list, direction: str) -> list[str]:
+def best_lines(trials: list, direction: str, confirmed: dict | None = None) -> list[str]:
     """`best score: 0.9554 ± 0.012 (...)` and, when something measures the noise, whether the
-    next best trials are within it."""
-    ranking = rank(trials, direction == "maximize")
+    next best trials are within it (on the re-evaluations of `--confirm` if there are some)."""
+    ranking = rank(trials, direction == "maximize", confirmed=confirmed)
     if ranking is None:
         return []
-    score = f"best score: {ranking.best.value:.6g} (trial {ranking.best.number})"
+    label = "best score on re-evaluation" if ranking.confirmed else "best score"
+    score = f"{label}: {ranking.score:.6g} (trial {ranking.best.number})"
     if ranking.spread is not None:
         score += f" {ranking.spread.text()}"
     note = ranking.note()
     return [score, *([note] if note else [])]
+
+
+def confirmed_table(trials: list, confirmed: dict, direction: str) -> Any:
+    """The re-evaluated trials: their search score beside the mean of their re-evaluations."""
+    from rich.table import Table
+
+    by_number = {str(t.number): t for t in trials}
+    rows = []
+    for number, entry in confirmed.items():
+        samples = entry["samples"]
+        mean = sum(samples) / len(samples)
+        spread = samples_spread(samples)
+        rows.append((mean, number, by_number[number].value, spread and spread.se, entry["what"]))
+    rows.sort(reverse=direction == "maximize")
+    table = Table(title=f"re-evaluated ({rows[0][4]})" if rows else "re-evaluated")
+    for column in ("trial", "search score", "re-evaluated", "± SE"):
+        table.add_column(column, justify="right")
+    for mean, number, value, se, _ in rows:
+        table.add_row(number, f"{value:.5g}", f"{mean:.5g}", "" if se is None else f"{se:.2g}")
+    return table
 
 
 def _short(text: str, width: int = 90) -> str:

@@ -25,6 +25,11 @@ def register(subparsers: Any) -> None:
     # SPACE is checked in `run`, so that `search --help` works without one
     p.add_argument("space", metavar="SPACE", nargs="?")
     add_search_arguments(p)
+    p.add_argument("--confirm", type=_positive, metavar="K",
+                   help="after the search, re-evaluate the K best architectures on more seeds "
+                        "and name the best on those (tasks that can: sklearn, keras, augment)")
+    p.add_argument("--confirm-seeds", type=_positive, default=3, metavar="N",
+                   help="seeds per re-evaluated architecture with --confirm (default: 3)")
     p.add_argument("-h", "--help", action="store_true",
                    help="show this help (with SPACE's options)")
     p.set_defaults(run=run, accepts_extra=True, command_parser=p)
@@ -61,6 +66,7 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     study = args.study or _default_study_name(args.space)
     _check_resume(study, args.storage, args.resume)
     directions = [args.direction] if args.direction else task.directions
+    _check_confirm(args, task, directions)
     started = time.perf_counter()
     result = search(
         task.space, task.objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
@@ -69,6 +75,8 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
         callbacks=[_output.failed_trial_line])
     if CLI_ATTR not in result.study.user_attrs:
         result.study.set_user_attr(CLI_ATTR, {"space": args.space, "options": extra})
+    if args.confirm and not result.interrupted:
+        result.confirm(args.confirm, task.confirm, seeds=range(1, args.confirm_seeds + 1))
     _output.summary(result, task.describe, time.perf_counter() - started)
     if result.interrupted:  # the trials are stored: say how to go on, skip the final report
         done = sum(t.state.name in ("COMPLETE", "PRUNED") for t in result.trials)
@@ -95,6 +103,16 @@ def help_asked(args: argparse.Namespace) -> bool:
         args.command_parser.error("the following arguments are required: SPACE "
                                   f"(built-in: {', '.join(task_names())}; or MODULE:NAME)")
     return False
+
+
+def _check_confirm(args: argparse.Namespace, task: Any, directions: list[str]) -> None:
+    if not args.confirm:
+        return
+    if task.confirm is None:
+        raise OptionError(f"--confirm: the task {args.space!r} cannot re-evaluate an "
+                          "architecture on another seed; drop --confirm")
+    if len(directions) > 1:
+        raise OptionError("--confirm needs a single objective")
 
 
 def _check_resume(study: str, storage: str | None, resume: bool) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import json
 import logging
@@ -24,7 +25,7 @@ from da_bridge.report._study import (
     trial_rows,
 )
 from da_bridge.space import SearchSpace
-from da_bridge.study import CLI_ATTR, SPACE_ATTR
+from da_bridge.study import CLI_ATTR, CONFIRMED_ATTR, SPACE_ATTR
 from da_bridge.study.noise import rank
 from da_bridge.study.store import load_study, redact_url
 from da_bridge.study.tasks import Task
@@ -296,16 +297,19 @@ def _space_text(study: optuna.Study, space: Any) -> str:
 
 
 def _best_text(study: optuna.Study, rows: list[TrialRow], names: list[str]) -> str:
-    try:
-        if len(names) > 1:
-            return f"{len(study.best_trials)} trials on the Pareto front"
-        best = study.best_trial
-    except ValueError:
+    if len(names) > 1:
+        front = study.best_trials
+        return f"{len(front)} trials on the Pareto front" if front else "no completed trial yet"
+    ranking = rank(study.get_trials(deepcopy=False), study.directions[0].name == "MAXIMIZE",
+                   confirmed=study.user_attrs.get(CONFIRMED_ATTR))
+    if ranking is None:
         return "no completed trial yet"
-    row = next(r for r in rows if r.number == best.number)
-    text = f"{_html.score_html(row, names)} (trial {best.number})"
-    ranking = rank(study.get_trials(deepcopy=False), study.directions[0].name == "MAXIMIZE")
-    note = ranking.note() if ranking is not None else None
+    row = next(r for r in rows if r.number == ranking.best.number)
+    if ranking.confirmed:
+        row = dataclasses.replace(row, scores=[ranking.score], spread=ranking.spread)
+    text = f"{_html.score_html(row, names)} (trial {ranking.best.number}"
+    text += ", on re-evaluation)" if ranking.confirmed else ")"
+    note = ranking.note()
     if note:
         text += f'<br><span class="{"noise" if ranking.ties else "sure"}">{_html.esc(note)}</span>'
     return text

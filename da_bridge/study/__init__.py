@@ -9,6 +9,7 @@ modules (`tasks`, `runner`, `store`). The keys a study carries are named here on
 from da_bridge.study._schema import (
     ARCHITECTURE_ATTR,
     CLI_ATTR,
+    CONFIRMED_ATTR,
     ERROR_ATTR,
     INTERRUPTED_ATTR,
     SAMPLES_ATTR,
@@ -25,6 +26,7 @@ from da_bridge.study.worker import WorkerResult, run_worker
 __all__ = [
     "ARCHITECTURE_ATTR",
     "CLI_ATTR",
+    "CONFIRMED_ATTR",
     "ERROR_ATTR",
     "INTERRUPTED_ATTR",
     "SAMPLES_ATTR",

@@ -18,10 +18,13 @@ ERROR_ATTR = "da_bridge.error"
 SAMPLES_ATTR = "da_bridge.score_samples"
 #: Trial: `{"se": float, "n": int, "what": str}`, its score's standard error given directly.
 SPREAD_ATTR = "da_bridge.score_spread"
+#: Study: `{"<trial number>": {"seeds": [...], "samples": [...], "what": str}}`, the best
+#: trials re-evaluated on more seeds (`SearchResult.confirm`, `da-bridge search --confirm`).
+CONFIRMED_ATTR = "da_bridge.confirmed"
 #: Study: `repr` of the space searched.
 SPACE_ATTR = "da_bridge.space"
 #: Study: `{"space": SPACE, "options": [...]}` of the `da-bridge search` call that made it.
 CLI_ATTR = "da_bridge.cli"
 
-__all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "ERROR_ATTR", "INTERRUPTED_ATTR", "SAMPLES_ATTR",
-           "SPACE_ATTR", "SPREAD_ATTR", "VALUES_ATTR"]
+__all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "CONFIRMED_ATTR", "ERROR_ATTR", "INTERRUPTED_ATTR",
+           "SAMPLES_ATTR", "SPACE_ATTR", "SPREAD_ATTR", "VALUES_ATTR"]

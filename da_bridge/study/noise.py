@@ -17,11 +17,11 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from da_bridge.errors import ObjectiveError
+from da_bridge.errors import ObjectiveError, OptionError
 from da_bridge.study._schema import SAMPLES_ATTR, SPREAD_ATTR, VALUES_ATTR
 
 #: Two scores closer than this many standard errors of their difference are called a tie
@@ -120,6 +120,16 @@ def score_spread(trial: Any, repeats: Sequence[float] | None = None) -> Spread |
     return None
 
 
+def samples_spread(samples: Sequence[float], what: str = "repeats") -> Spread | None:
+    """The spread of measurements whose mean is a score; None for fewer than two.
+
+    Example:
+        >>> round(samples_spread([0.8, 0.9, 1.0], "seeds").se, 4)
+        0.0577
+    """
+    return _from_samples(samples, what) if len(samples) >= 2 else None
+
+
 def _from_samples(samples: Sequence[float], what: str) -> Spread:
     values = tuple(float(s) for s in samples)
     n = len(values)
@@ -134,33 +144,47 @@ class Ranking:
 
     Attributes:
         best: The best trial.
+        score: Its score (with confirmations: the mean of its re-evaluations).
         spread: Its score's spread (None when nothing measures one).
         ties: Trials among the top whose scores are within `TIE_SE` standard errors of
             the difference from the best.
         compared: How many top trials were compared with the best.
+        confirmed: True when the ranking is on re-evaluations (`confirm`), not on the search's
+            own scores.
     """
 
     best: Any
+    score: float
     spread: Spread | None
     ties: tuple[Any, ...]
     compared: int
+    confirmed: bool = False
 
     def note(self) -> str | None:
         """A plain sentence on how sure the ranking is (None when nothing can be said)."""
         if self.spread is None:
             return None
+        how = "After re-evaluation, t" if self.confirmed else "T"
         if not self.ties:
-            return (f"The best trial ({self.best.number}) is ahead of the next "
+            return (f"{how}he best trial ({self.best.number}) is ahead of the next "
                     f"{self.compared} by more than {TIE_SE:g} standard errors.")
         numbers = _join([str(t.number) for t in self.ties])
         trials = "trial" if len(self.ties) == 1 else "trials"
-        return (f"The best trial ({self.best.number}) is not clearly better: {trials} "
+        return (f"{how}he best trial ({self.best.number}) is not clearly better: {trials} "
                 f"{numbers} score within {TIE_SE:g} standard errors of it, so the difference "
                 f"may be noise ({self.spread.n} {self.spread.what}).")
 
 
-def rank(trials: Sequence[Any], maximize: bool, top: int = 5) -> Ranking | None:
+def rank(trials: Sequence[Any], maximize: bool, top: int = 5,
+         confirmed: Mapping[str, Any] | None = None) -> Ranking | None:
     """Compare the best of `trials` (finished ones with a score) with the next `top - 1`.
+
+    Args:
+        trials: The study's trials.
+        maximize: Whether higher scores are better.
+        top: How many distinct architectures to compare, the best included.
+        confirmed: Re-evaluations by trial number (as `confirm` returns them); when given,
+            only the re-evaluated trials compete, on the mean of their re-evaluations.
 
     Example:
         >>> from types import SimpleNamespace as T
@@ -175,20 +199,79 @@ def rank(trials: Sequence[Any], maximize: bool, top: int = 5) -> Ranking | None:
         True
     """
     scored = [t for t in trials if _score(t) is not None]
+    if confirmed:
+        scored = [t for t in scored if str(t.number) in confirmed]
     if not scored:
         return None
-    ordered = sorted(scored, key=_score, reverse=maximize)
     repeats = _repeats(scored)
+
+    def score_of(trial: Any) -> float:
+        if confirmed:
+            samples = confirmed[str(trial.number)]["samples"]
+            return sum(samples) / len(samples)
+        return _score(trial)
+
+    def spread_of(trial: Any) -> Spread | None:
+        if confirmed:
+            entry = confirmed[str(trial.number)]
+            if len(entry["samples"]) < 2:
+                return None
+            return _from_samples(entry["samples"], str(entry["what"]))
+        return score_spread(trial, repeats.get(_key(trial)))
+
+    ordered = sorted(scored, key=score_of, reverse=maximize)
     best = ordered[0]
-    spread = score_spread(best, repeats.get(_key(best)))
+    spread = spread_of(best)
     others = _distinct_architectures(ordered[1:], best)[:top - 1]
     ties = tuple(t for t in others if spread is not None
-                 and _tied(best, spread, t, score_spread(t, repeats.get(_key(t)))))
-    return Ranking(best, spread, ties, len(others))
+                 and _tied(score_of(best), spread, score_of(t), spread_of(t)))
+    return Ranking(best, score_of(best), spread, ties, len(others), bool(confirmed))
 
 
-def _tied(best: Any, spread: Spread, other: Any, other_spread: Spread | None) -> bool:
-    difference = abs(_score(best) - _score(other))
+def confirm(trials: Sequence[Any], maximize: bool, k: int,
+            evaluate: Callable[[Any, int], Sequence[float]],
+            seeds: Sequence[int]) -> dict[str, dict[str, Any]]:
+    """Re-evaluate the `k` best distinct architectures of a search on more seeds.
+
+    Args:
+        trials: The study's trials.
+        maximize: Whether higher scores are better.
+        k: How many of the best distinct architectures to re-evaluate.
+        evaluate: `evaluate(trial, seed)` returns the measurements of one re-evaluation
+            (e.g. the fold scores of a cross-validation with folds drawn from `seed`).
+        seeds: The seeds; each architecture is re-evaluated once per seed.
+
+    Returns:
+        `{str(trial number): {"seeds": [...], "samples": [...], "what": "..."}}`, ready to be
+        stored as the study's `CONFIRMED_ATTR` and passed to `rank(confirmed=...)`.
+
+    Example:
+        >>> from types import SimpleNamespace as T
+        >>> trials = [T(number=n, value=v, user_attrs={VALUES_ATTR: {"x": n}})
+        ...           for n, v in enumerate([0.9, 0.8, 0.7])]
+        >>> found = confirm(trials, True, 2, lambda t, seed: [t.value - seed / 100], [1, 2])
+        >>> sorted(found), found["0"]["samples"]
+        (['0', '1'], [0.89, 0.88])
+    """
+    if k < 1 or not seeds:
+        raise OptionError(f"confirm needs k >= 1 and at least one seed; got k={k!r}, "
+                          f"seeds={list(seeds)!r}")
+    scored = sorted((t for t in trials if _score(t) is not None), key=_score, reverse=maximize)
+    if not scored:
+        return {}
+    chosen = [scored[0], *_distinct_architectures(scored[1:], scored[0])][:k]
+    found = {}
+    for trial in chosen:
+        runs = [[float(s) for s in evaluate(trial, seed)] for seed in seeds]
+        what = f"measurements on {len(seeds)} seeds"
+        found[str(trial.number)] = {"seeds": list(seeds), "what": what,
+                                    "samples": [s for run in runs for s in run]}
+    return found
+
+
+def _tied(best_score: float, spread: Spread, other_score: float,
+          other_spread: Spread | None) -> bool:
+    difference = abs(best_score - other_score)
     paired = (other_spread is not None and spread.samples is not None
               and other_spread.samples is not None and other_spread.what == spread.what
               and len(other_spread.samples) == len(spread.samples))

@@ -24,8 +24,8 @@ from da_bridge.errors import OptionError, OptionTypeError
 from da_bridge.searchers.base import Proposal, Searcher, check_direction
 from da_bridge.space import SearchSpace
 from da_bridge.study._objective import check_score, takes_trial
-from da_bridge.study._schema import ERROR_ATTR, SPACE_ATTR, VALUES_ATTR
-from da_bridge.study.noise import Ranking, Spread, rank
+from da_bridge.study._schema import CONFIRMED_ATTR, ERROR_ATTR, SPACE_ATTR, VALUES_ATTR
+from da_bridge.study.noise import Ranking, Spread, confirm, rank
 from da_bridge.study.store import open_storage
 
 if TYPE_CHECKING:
@@ -65,11 +65,16 @@ class SearchResult:
 
     @property
     def best_trial(self) -> optuna.trial.FrozenTrial:
+        """The best trial; after `confirm`, the best on the re-evaluations."""
+        confirmed = self.confirmed
+        if confirmed:
+            return rank(self.trials, self._maximize(), confirmed=confirmed).best
         return self.study.best_trial
 
     @property
     def best_score(self) -> float:
-        return self.study.best_value
+        """The search's score of `best_trial`."""
+        return self.best_trial.value
 
     @property
     def best_values(self) -> dict[str, Any]:
@@ -103,8 +108,49 @@ class SearchResult:
     def ranking(self, k: int = 5) -> Ranking | None:
         """The best trial compared with the next `k - 1` distinct architectures: which of them
         are within the noise of the best (`.ties`) and a sentence saying so (`.note()`);
-        None before any trial completes. Single-objective studies only."""
-        return rank(self.trials, self.study.direction.name == "MAXIMIZE", top=k)
+        None before any trial completes. After `confirm`, on the re-evaluations.
+        Single-objective studies only."""
+        return rank(self.trials, self._maximize(), top=k, confirmed=self.confirmed)
+
+    @property
+    def confirmed(self) -> dict[str, Any] | None:
+        """The re-evaluations `confirm` stored in the study, by trial number (or None)."""
+        return self.study.user_attrs.get(CONFIRMED_ATTR) or None
+
+    def confirm(self, k: int, evaluate: Callable[[Architecture, int], Sequence[float]],
+                seeds: Sequence[int] = (1, 2, 3)) -> Ranking | None:
+        """Re-evaluate the `k` best distinct architectures on more seeds, then name the best.
+
+        The re-evaluations are stored in the study (so `show` and the report see them);
+        `best_trial`, `best_architecture` and `ranking()` then follow their means.
+
+        Args:
+            k: How many of the best distinct architectures to re-evaluate.
+            evaluate: `evaluate(arch, seed)` returns the measurements of one re-evaluation
+                (one score, or e.g. the scores of the folds of a cross-validation).
+            seeds: One re-evaluation per seed.
+
+        Example:
+            >>> from da_bridge.spaces.examples import poster_space
+            >>> def width(arch, seed):
+            ...     return len(arch.values) + seed % 2 / 10
+            >>> result = search(poster_space(), lambda arch: width(arch, 0), n_trials=6, seed=0,
+            ...                 storage=":memory:", direction="maximize")
+            >>> ranking = result.confirm(2, lambda arch, seed: [width(arch, seed)], seeds=[1, 2])
+            >>> ranking.confirmed, ranking.best.number == result.best_trial.number
+            (True, True)
+        """
+        space = self.space
+
+        def run(trial: Any, seed: int) -> Sequence[float]:
+            return evaluate(space.replay(trial.user_attrs[VALUES_ATTR]), seed)
+
+        found = confirm(self.trials, self._maximize(), k, run, list(seeds))
+        self.study.set_user_attr(CONFIRMED_ATTR, found)
+        return self.ranking()
+
+    def _maximize(self) -> bool:
+        return self.study.direction.name == "MAXIMIZE"
 
 
 def search(

@@ -69,6 +69,8 @@ class Task:
             (e.g. its scikit-learn code, its policy with pictures, its Keras layers).
         columns: A values map's key columns for the report's trial table
             (`{"model": "svc", ...}`); by default its top-level choices.
+        confirm: `confirm(arch, seed)` re-evaluates an architecture with another seed and
+            returns its measurements (e.g. one score per fold), for `--confirm`.
     """
 
     space: SearchSpace
@@ -79,6 +81,7 @@ class Task:
     pruner: Any = None
     panels: Callable[[Architecture], list[Panel]] | None = None
     columns: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
+    confirm: Callable[[Architecture, int], list[float]] | None = None
 
 
 def task_names() -> list[str]:

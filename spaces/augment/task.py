@@ -80,11 +80,16 @@ def make_task(args: argparse.Namespace) -> Task:
         space = autoaugment_space(args.subpolicies, args.ops_per_subpolicy, ops=ops)
     else:
         space = randaugment_space(ops=ops)
-    if args.evaluator == "sklearn":
-        evaluator: Any = SklearnEvaluator(data, copies=args.copies, seed=args.data_seed)
-    else:
-        evaluator = CNNEvaluator(data, copies=args.copies, epochs=args.epochs,
-                                 seed=args.data_seed)
+    def make_evaluator(seed: int) -> Any:
+        if args.evaluator == "sklearn":
+            return SklearnEvaluator(data, copies=args.copies, seed=seed)
+        return CNNEvaluator(data, copies=args.copies, epochs=args.epochs, seed=seed)
+
+    evaluator = make_evaluator(args.data_seed)
+
+    def confirm(arch: Any, seed: int) -> list[float]:
+        """The validation accuracy with augmentation draws (and the CNN) seeded by `seed`."""
+        return [make_evaluator(seed)(arch)]
 
     def objective(arch: Any, trial: Any) -> float:
         return record_accuracy(trial, evaluator(arch), len(data.y_valid))
@@ -98,7 +103,7 @@ def make_task(args: argparse.Namespace) -> Task:
     def panels(arch: Any) -> list[Panel]:
         return _panels(arch, data)
 
-    return Task(space, objective, ["maximize"], describe, report, panels=panels,
+    return Task(space, objective, ["maximize"], describe, report, panels=panels, confirm=confirm,
                 columns=_columns if args.policy == "autoaugment" else None)
 
 

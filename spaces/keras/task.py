@@ -11,6 +11,7 @@ its accuracy on the held-out test split.
 from __future__ import annotations
 
 import argparse
+import copy
 from typing import Any
 
 from da_bridge._imports import require
@@ -84,12 +85,21 @@ def make_task(args: argparse.Namespace) -> Task:
     return Task(space=space, objective=objective, directions=objective.directions,
                 describe=lambda arch: _describe(arch, space),
                 panels=lambda arch: _panels(arch, space),
+                confirm=(lambda arch, seed: _confirm(arch, objective, seed))
+                if len(objective.objectives) == 1 else None,
                 report=lambda result: _report(result, objective, x_test, y_test),
                 pruner=_pruner(args.pruner))
 
 
 def _describe(arch: Any, space: KerasSearchSpace) -> str:
     return model_summary(to_keras_model(arch, space.input_shape))
+
+
+def _confirm(arch: Any, objective: ClassificationObjective, seed: int) -> list[float]:
+    """The score of `arch` trained again from weights and shuffles seeded by `seed`."""
+    again = copy.copy(objective)
+    again.seed = seed
+    return [float(again(arch))]
 
 
 def _panels(arch: Any, space: KerasSearchSpace) -> list[Panel]:

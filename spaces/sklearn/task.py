@@ -18,8 +18,9 @@ from da_bridge.study.tasks import Panel, Task
 
 from .builtin import CLASSIFIERS, REGRESSORS, classification_space, regression_space
 from .code import pipeline_code
+from .compile import to_pipeline
 from .data import DATASETS, TASKS, Dataset, load_csv, load_dataset
-from .objective import cross_val_objective, quiet_fits
+from .objective import cross_val_objective, quiet_fits, seeded
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -71,6 +72,7 @@ def make_task(args: argparse.Namespace) -> Task:
     space = _space(data, args.models)
     context = _Context(data, scoring, objective, X_train, X_test, y_train, y_test, args.cv)
     return Task(space, objective, ["maximize"], describe=context.describe, panels=context.panels,
+                confirm=context.confirm,
                 report=context.report)
 
 
@@ -89,6 +91,16 @@ class _Context:
     def panels(self, arch: Architecture) -> list[Panel]:
         """The report's view of a pipeline: the scikit-learn code that builds it."""
         return [Panel("scikit-learn code", self.describe(arch), code=True)]
+
+    def confirm(self, arch: Architecture, seed: int) -> list[float]:
+        """Cross-validate `arch` again with folds and estimator seeds drawn from `seed`."""
+        model_selection = require("sklearn.model_selection", "sklearn")
+        folds = _folds(self.cv, self.data.task == "classification", seed)
+        with quiet_fits(convergence=True):
+            result = model_selection.cross_validate(
+                seeded(to_pipeline(arch), seed), self.X_train, self.y_train, cv=folds,
+                scoring=self.scoring, n_jobs=self.objective.n_jobs, error_score="raise")
+        return [float(s) for s in result["test_score"]]
 
     def report(self, result: Any) -> list[str]:
         if not any(t.state.name == "COMPLETE" for t in result.trials):

@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
 import random
 
 import numpy as np
 import optuna
 import pytest
 from sklearn.datasets import load_iris
+from sklearn.model_selection import StratifiedKFold, cross_val_score
 
 from da_bridge import Discrete, SearchSpace, search
+from da_bridge.errors import OptionError
 from da_bridge.modules import basic
-from da_bridge.spaces.sklearn import classification_space, cross_val_objective
-from da_bridge.spaces.sklearn.objective import SPLIT_SCORES_ATTR
-from da_bridge.study import SAMPLES_ATTR, VALUES_ATTR
+from da_bridge.spaces.sklearn import classification_space, cross_val_objective, to_pipeline
+from da_bridge.spaces.sklearn.objective import SPLIT_SCORES_ATTR, quiet_fits
+from da_bridge.study import CONFIRMED_ATTR, SAMPLES_ATTR, VALUES_ATTR
 from da_bridge.study.noise import (
     rank,
     record_accuracy,
@@ -120,3 +123,31 @@ def test_repeated_evaluations_of_one_architecture_give_its_spread():
     assert len(same) >= 2 and SAMPLES_ATTR not in ranking.best.user_attrs
     assert ranking.spread.what == "evaluations of this architecture"
     assert ranking.spread.std == pytest.approx(np.std(same, ddof=1))
+
+
+def test_confirm_reevaluates_the_best_and_names_the_best_on_the_means():
+    X, y = load_iris(return_X_y=True)
+    objective = cross_val_objective(X, y, cv=3, random_state=0)
+    result = search(classification_space(models=["knn"]), objective, n_trials=6, seed=3,
+                    direction="maximize", storage=":memory:")
+    calls = []
+
+    def evaluate(arch, seed):
+        calls.append((json.dumps(arch.json_values(), sort_keys=True), seed))
+        folds = StratifiedKFold(3, shuffle=True, random_state=seed)
+        with quiet_fits():  # k > n_features on iris is expected here
+            return list(cross_val_score(to_pipeline(arch), X, y, cv=folds))
+
+    ranking = result.confirm(3, evaluate, seeds=[1, 2])
+    confirmed = result.study.user_attrs[CONFIRMED_ATTR]
+    assert len(confirmed) == 3 and len(calls) == 6 and {s for _, s in calls} == {1, 2}
+    means = {int(n): np.mean(e["samples"]) for n, e in confirmed.items()}
+    assert all(len(e["samples"]) == 6 for e in confirmed.values())
+    assert ranking.confirmed and ranking.best.number == max(means, key=means.get)
+    assert result.best_trial.number == ranking.best.number
+    assert ranking.score == pytest.approx(max(means.values()))
+    searched = sorted(result.trials, key=lambda t: t.value, reverse=True)
+    assert str(searched[0].number) in confirmed  # the search's best is among the re-evaluated
+    assert ranking.note().startswith("After re-evaluation, the best trial")
+    with pytest.raises(OptionError, match="k >= 1"):
+        result.confirm(0, evaluate)
