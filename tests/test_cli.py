@@ -13,6 +13,7 @@ import optuna
 import pytest
 
 from da_bridge.cli import build_parser, main
+from da_bridge.study import CONFIRMED_ATTR
 from da_bridge.study.store import load_study
 
 OBJECTIVE = "def width(arch):\n    return float(sum(v for k, v in arch.values.items() " \
@@ -252,7 +253,7 @@ def test_confirm_reevaluates_the_best_before_naming_it(capsys):
                  "--cv-jobs", "1", "--trials", "5", "--seed", "0", "--study", "conf",
                  "--no-progress", "--confirm", "2", "--confirm-seeds", "2"]) == 0
     out = capsys.readouterr().out
-    confirmed = load_study("conf").user_attrs["da_bridge.confirmed"]
+    confirmed = load_study("conf").user_attrs[CONFIRMED_ATTR]
     assert len(confirmed) == 2 and "re-evaluated (measurements on 2 seeds)" in out
     best = max(confirmed, key=lambda n: sum(confirmed[n]["samples"]))
     assert "best score on re-evaluation: " in out and f"(trial {best}) ± " in out
