@@ -262,3 +262,15 @@ def test_confirm_reevaluates_the_best_before_naming_it(capsys):
     assert f"values map of trial {best}:" in capsys.readouterr().out
     assert main(["search", "poster", "--objective", "objectives:width", "--confirm", "2"]) == 2
     assert "cannot re-evaluate" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_keras_search_prints_no_tensorflow_start_up_lines(workdir):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    env["DA_BRIDGE_RUNS"] = str(workdir / "runs")
+    args = ["search", "keras", "--epochs", "1", "--trials", "1", "--no-progress"]
+    quiet = _cli(*args, "--study", "kq", cwd=workdir, env=env, timeout=600)
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stderr == "" and "test accuracy of the best architecture" in quiet.stdout
+    loud = _cli(*args, "--study", "kl", "--verbose", cwd=workdir, env=env, timeout=600)
+    assert loud.returncode == 0 and "oneDNN" in loud.stderr  # what --verbose shows

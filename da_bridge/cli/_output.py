@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.abc
+import importlib.util
 import json
 import logging
 import os
@@ -26,8 +29,14 @@ def info(line: str) -> None:
 
 
 def error(line: str) -> None:
-    """One line on stderr, like every message the command line prints there."""
-    sys.stderr.write(f"da-bridge: {line}\n")
+    """One line on stderr, like every message the command line prints there (above the
+    progress bar, when one is running)."""
+    try:
+        from tqdm import tqdm
+    except ImportError:
+        sys.stderr.write(f"da-bridge: {line}\n")
+    else:
+        tqdm.write(f"da-bridge: {line}", file=sys.stderr)
     sys.stderr.flush()
 
 
@@ -62,15 +71,70 @@ def console_logging(verbose: bool) -> Iterator[None]:
     for name in quiet:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.ERROR)
     optuna_level = _optuna_verbosity(logging.INFO if verbose else logging.ERROR)
+    muter = None if verbose else _NativeStartupMuted(_NATIVE_CHATTY)
+    if muter is not None:
+        sys.meta_path.insert(0, muter)
     try:
         yield
     finally:
+        if muter is not None:
+            sys.meta_path.remove(muter)
         root.removeHandler(handler)
         root.setLevel(level)
         for name, previous in quiet.items():
             logging.getLogger(name).setLevel(previous)
         if optuna_level is not None:
             _optuna_verbosity(optuna_level)
+
+
+#: Modules whose C++ start-up lines (oneDNN, absl's "before InitializeLog") are written
+#: straight to file descriptor 2, past TF_CPP_MIN_LOG_LEVEL and Python's logging.
+_NATIVE_CHATTY = frozenset({"tensorflow"})
+
+
+class _NativeStartupMuted(importlib.abc.MetaPathFinder):
+    """Imports the chatty modules with file descriptor 2 pointed at /dev/null; everything
+    else, and those modules once loaded, write to stderr as usual."""
+
+    def __init__(self, names: frozenset[str]) -> None:
+        self.names, self.busy = names, False
+
+    def find_spec(self, fullname: str, path: Any, target: Any = None) -> Any:
+        if fullname not in self.names or self.busy:
+            return None
+        self.busy = True  # the import below finds the module the ordinary way
+        try:
+            with _fd2_muted():
+                module = importlib.import_module(fullname)
+        finally:
+            self.busy = False
+        return importlib.util.spec_from_loader(fullname, _Loaded(module))
+
+
+class _Loaded(importlib.abc.Loader):
+    """Hands the import system a module that is already loaded."""
+
+    def __init__(self, module: Any) -> None:
+        self.module = module
+
+    def create_module(self, spec: Any) -> Any:
+        return self.module
+
+    def exec_module(self, module: Any) -> None:
+        return None
+
+
+@contextlib.contextmanager
+def _fd2_muted() -> Iterator[None]:
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
 
 #: Framework loggers whose warnings are start-up chatter, not news about the user's search.
