@@ -75,7 +75,7 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
         callbacks=[_output.failed_trial_line])
     if CLI_ATTR not in result.study.user_attrs:
         result.study.set_user_attr(CLI_ATTR, {"space": args.space, "options": extra})
-    if args.confirm and not result.interrupted:
+    if args.confirm and task.confirm is not None and not result.interrupted:
         result.confirm(args.confirm, task.confirm, seeds=range(1, args.confirm_seeds + 1))
     _output.summary(result, task.describe, time.perf_counter() - started)
     if result.interrupted:  # the trials are stored: say how to go on, skip the final report

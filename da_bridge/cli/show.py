@@ -40,7 +40,8 @@ def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
         confirmed = study.user_attrs.get(CONFIRMED_ATTR)
         if confirmed:
             _output.console().print(_output.confirmed_table(trials, confirmed, directions[0]))
-            best = rank(trials, directions[0] == "maximize", confirmed=confirmed).best
+            ranking = rank(trials, directions[0] == "maximize", confirmed=confirmed)
+            best = ranking.best if ranking is not None else best
         for line in _output.best_lines(trials, directions[0], confirmed):
             _output.info(line)
         _output.info(f"values map of trial {best.number}:")

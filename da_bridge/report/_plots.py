@@ -143,7 +143,7 @@ def choice_plots(complete: Sequence[Any], values: dict[int, dict[str, Any]], nam
     varied.sort(key=lambda p: (rank.get(p, len(rank)), p.count("/"), p))
     shown = varied[:MAX_PARAMS]
     short = _charts.short_names(shown)
-    plots = []
+    plots: list[Plot] = []
     for path, label in zip(shown, short):
         groups = sorted(by_path[path].items())
         svg = _charts.strips(groups, name, maximize=maximize, label=f"{name} by {path}")

@@ -208,8 +208,8 @@ def rank(trials: Sequence[Any], maximize: bool, top: int = 5,
     def score_of(trial: Any) -> float:
         if confirmed:
             samples = confirmed[str(trial.number)]["samples"]
-            return sum(samples) / len(samples)
-        return _score(trial)
+            return float(sum(samples) / len(samples))
+        return _value(trial)
 
     def spread_of(trial: Any) -> Spread | None:
         if confirmed:
@@ -256,7 +256,7 @@ def confirm(trials: Sequence[Any], maximize: bool, k: int,
     if k < 1 or not seeds:
         raise OptionError(f"confirm needs k >= 1 and at least one seed; got k={k!r}, "
                           f"seeds={list(seeds)!r}")
-    scored = sorted((t for t in trials if _score(t) is not None), key=_score, reverse=maximize)
+    scored = sorted((t for t in trials if _score(t) is not None), key=_value, reverse=maximize)
     if not scored:
         return {}
     chosen = [scored[0], *_distinct_architectures(scored[1:], scored[0])][:k]
@@ -275,7 +275,8 @@ def _tied(best_score: float, spread: Spread, other_score: float,
     paired = (other_spread is not None and spread.samples is not None
               and other_spread.samples is not None and other_spread.what == spread.what
               and len(other_spread.samples) == len(spread.samples))
-    if paired:  # same folds or seeds: the spread of the differences is what matters
+    if paired and spread.samples is not None and other_spread is not None \
+            and other_spread.samples is not None:  # same folds or seeds: paired differences
         differences = [a - b for a, b in zip(spread.samples, other_spread.samples)]
         se = _from_samples(differences, spread.what).se
     else:
@@ -291,6 +292,11 @@ def _score(trial: Any) -> float | None:
     return float(value)
 
 
+def _value(trial: Any) -> float:
+    """The score of a trial known to have one."""
+    return float(trial.value)
+
+
 def _key(trial: Any) -> str:
     values = (getattr(trial, "user_attrs", {}) or {}).get(VALUES_ATTR)
     return json.dumps(values, sort_keys=True) if values is not None else f"#{trial.number}"
@@ -300,7 +306,7 @@ def _repeats(trials: Sequence[Any]) -> dict[str, list[float]]:
     """Scores per architecture, for architectures evaluated more than once."""
     by_key: dict[str, list[float]] = {}
     for trial in trials:
-        by_key.setdefault(_key(trial), []).append(_score(trial))
+        by_key.setdefault(_key(trial), []).append(_value(trial))
     return {k: v for k, v in by_key.items() if len(v) > 1}
 
 

@@ -66,15 +66,14 @@ class SearchResult:
     @property
     def best_trial(self) -> optuna.trial.FrozenTrial:
         """The best trial; after `confirm`, the best on the re-evaluations."""
-        confirmed = self.confirmed
-        if confirmed:
-            return rank(self.trials, self._maximize(), confirmed=confirmed).best
-        return self.study.best_trial
+        ranking = rank(self.trials, self._maximize(), confirmed=self.confirmed) \
+            if self.confirmed else None
+        return ranking.best if ranking is not None else self.study.best_trial
 
     @property
     def best_score(self) -> float:
         """The search's score of `best_trial`."""
-        return self.best_trial.value
+        return float(self.best_trial.values[0])
 
     @property
     def best_values(self) -> dict[str, Any]:

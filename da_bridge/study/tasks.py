@@ -182,7 +182,7 @@ def _importable(folder: pathlib.Path) -> Iterator[None]:
 
 def _inside(module: Any, folder: pathlib.Path) -> bool:
     origin = getattr(module, "__file__", None)
-    return bool(origin) and pathlib.Path(origin).resolve().is_relative_to(folder.resolve())
+    return origin is not None and pathlib.Path(origin).resolve().is_relative_to(folder.resolve())
 
 
 def _task_module(name: str) -> Any:
