@@ -104,6 +104,10 @@ def test_sklearn_report_shows_code_spread_and_key_columns(reports):
     head = re.search(r"<thead>(.*?)</thead>", text, re.S).group(1)
     assert "<th>model.choice</th>" in head and "<th>&plusmn; SE</th>" in head
     assert ("is not clearly better" in text) or ("is ahead of the next" in text)
+    number = int(re.search(r'id="best-1"><h3>#1: <a href="trials/trial-(\d+).html"', text)[1])
+    page = (reports("sklearn").parent / "trials" / f"trial-{number:05d}.html").read_text()
+    folds = re.search(r"<dt>CV folds</dt><dd>(.*?)</dd>", page)[1].split(", ")
+    assert len(folds) == 3 and "<dt>score</dt>" in page and "score score" not in page
 
 
 def test_sklearn_plots_use_short_names_with_the_full_path_on_hover(reports):

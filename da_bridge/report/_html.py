@@ -59,6 +59,7 @@ table{border-collapse:collapse;width:100%;font-size:.83rem}
 th,td{border-bottom:1px solid var(--line);padding:.22rem .5rem;text-align:left;vertical-align:top}
 table.trials th{background:var(--soft);position:sticky;top:0}
 table.values{table-layout:fixed}
+#values table.values,#params table.values{max-width:56rem}
 table.values th{font-weight:400;color:var(--muted);width:58%;overflow-wrap:anywhere;
 font-family:ui-monospace,monospace;font-size:.76rem}
 table.values td{overflow-wrap:anywhere;font-family:ui-monospace,monospace;font-size:.8rem}
@@ -232,6 +233,8 @@ def trial_page(study_name: str, row: TrialRow, names: Sequence[str], svg: str | 
         items.append((names[0], score_html(row, names)))
     elif row.scores:
         items += [(name, f"{score:.6g}") for name, score in zip(names, row.scores)]
+    if row.spread is not None and row.spread.samples and len(row.spread.samples) <= 30:
+        items.append((row.spread.what, esc(", ".join(f"{v:.4g}" for v in row.spread.samples))))
     if error:
         items.append(("error", esc(error)))
     items += [("started", esc(row.started)),

@@ -46,6 +46,8 @@ def test_cross_validation_records_the_folds_and_their_standard_error(iris_study)
 def test_ranking_names_the_trials_within_the_noise_of_the_best(iris_study):
     ranking = rank(iris_study.trials, maximize=True, top=5)
     assert ranking.best.number == iris_study.best_trial.number
+    assert iris_study.best_spread == ranking.spread == score_spread(iris_study.best_trial)
+    assert iris_study.ranking() == ranking
     best = np.array(ranking.best.user_attrs[SPLIT_SCORES_ATTR])
     seen, others = [ranking.best.user_attrs[VALUES_ATTR]], []
     for trial in iris_study.top(8)[1:]:  # the next four distinct architectures
