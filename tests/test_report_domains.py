@@ -3,6 +3,7 @@ in the HTML (fast) and in headless Chromium (slow; screenshots kept under build/
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 from pathlib import Path
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 from chromium import open_page
 
+from da_bridge import search
 from da_bridge.cli import main
+from da_bridge.study.tasks import add_task_arguments, make_task
 
 BUILD = Path(__file__).resolve().parents[1] / "build" / "report-screenshots"
 
@@ -154,3 +157,20 @@ def test_report_reads_well_in_chromium(reports, domain, tmp_path):
     if domain != "augment":
         assert seen["choices"] >= 1
     assert visit.screenshot.stat().st_size > 30_000
+
+
+def test_report_space_option_brings_the_tasks_panels(tmp_path):
+    options = ["--dataset", "iris", "--models", "knn", "--cv", "3", "--cv-jobs", "1"]
+    parser = argparse.ArgumentParser()
+    add_task_arguments(parser, "sklearn")
+    task = make_task("sklearn", parser.parse_args(options))
+    journal = str(tmp_path / "plain.journal")
+    search(task.space, task.objective, n_trials=3, seed=0, direction="maximize",
+           storage=journal, study_name="plain")  # from Python: nothing says which task it was
+    assert main(["report", "--study", "plain", "--storage", journal, "--out",
+                 str(tmp_path / "without")]) == 0
+    assert "scikit-learn code" not in (tmp_path / "without" / "index.html").read_text()
+    assert main(["report", "--study", "plain", "--storage", journal, "--out",
+                 str(tmp_path / "with"), "--space", "sklearn", *options]) == 0
+    card = _card((tmp_path / "with" / "index.html").read_text())
+    assert "<figcaption>scikit-learn code</figcaption>" in card and "Pipeline([" in card
