@@ -173,7 +173,8 @@ def panels_html(panels: Sequence[Any], prefix: str) -> str:
             body = f"<pre>{esc(panel.text)}</pre>"
         else:
             body = f"<p>{esc(panel.text)}</p>"
-        wide = panel.code and max(map(len, (panel.text or "").splitlines()), default=0) > 64
+        wide = panel.svg is not None and svg_width(panel.svg) > 360 or panel.code and max(
+            map(len, (panel.text or "").splitlines()), default=0) > 64
         figures.append(f'<figure class="panel{" wide" if wide else ""}"><figcaption>'
                        f"{esc(panel.title)}</figcaption>{body}</figure>")
     return '<div class="panels">' + "".join(figures) + "</div>"
