@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if extra and not getattr(args, "accepts_extra", False):
             parser.error(f"unrecognized arguments: {' '.join(extra)}")
         verbose = getattr(args, "verbose", False)
-        with _output.console_logging(verbose):
+        traceback = getattr(args, "traceback", False) or bool(os.environ.get("DA_BRIDGE_DEBUG"))
+        with _output.console_logging(verbose, traceback=traceback):
             return int(args.run(args, extra, parser) or 0)
     except KeyboardInterrupt:
         _output.error("interrupted")

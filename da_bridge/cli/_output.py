@@ -58,9 +58,11 @@ class _Lines(logging.Handler):
 
 
 @contextlib.contextmanager
-def console_logging(verbose: bool) -> Iterator[None]:
+def console_logging(verbose: bool, *, traceback: bool = False) -> Iterator[None]:
     """Quiet frameworks for one command: no Optuna per-trial lines nor TensorFlow's
-    start-up chatter, unless `verbose` (then everything at INFO, with tracebacks)."""
+    start-up chatter, and a failed trial is one line (`failed_trial_line`), unless `verbose`
+    (then everything at INFO, with tracebacks); `traceback` keeps Optuna's warnings with the
+    traceback of each failed trial."""
     if not verbose:
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # read when TensorFlow loads
     root = logging.getLogger()
@@ -70,21 +72,37 @@ def console_logging(verbose: bool) -> Iterator[None]:
     quiet = {name: logging.getLogger(name).level for name in _CHATTY}
     for name in quiet:
         logging.getLogger(name).setLevel(logging.INFO if verbose else logging.ERROR)
-    optuna_level = _optuna_verbosity(logging.INFO if verbose else logging.ERROR)
+    optuna_level = _optuna_verbosity(logging.INFO if verbose else
+                                     logging.WARNING if traceback else logging.ERROR)
+    database = logging.getLogger("optuna.storages._rdb.storage")
+    database.addFilter(_first_line)
     muter = None if verbose else _NativeStartupMuted(_NATIVE_CHATTY)
     if muter is not None:
         sys.meta_path.insert(0, muter)
+    _state["one_line_failures"] = not (verbose or traceback)
     try:
         yield
     finally:
+        _state["one_line_failures"] = False
         if muter is not None:
             sys.meta_path.remove(muter)
+        database.removeFilter(_first_line)
         root.removeHandler(handler)
         root.setLevel(level)
         for name, previous in quiet.items():
             logging.getLogger(name).setLevel(previous)
         if optuna_level is not None:
             _optuna_verbosity(optuna_level)
+
+
+#: Whether `failed_trial_line` speaks (Optuna's own warnings do when they are shown).
+_state = {"one_line_failures": False}
+
+
+def _first_line(record: logging.LogRecord) -> bool:
+    """Optuna's database warnings quote the SQL; the first line says what happened."""
+    record.msg, record.args = record.getMessage().strip().split("\n")[0], ()
+    return True
 
 
 #: Modules whose C++ start-up lines (oneDNN, absl's "before InitializeLog") are written
@@ -157,7 +175,7 @@ def failed_trial_line(study: Any, trial: Any) -> None:
     """An Optuna callback: one line on stderr for each failed trial, with its error (Optuna's
     own warning with the traceback shows with --verbose)."""
     error_text = trial.user_attrs.get(ERROR_ATTR)
-    if trial.state.name == "FAIL" and error_text:
+    if trial.state.name == "FAIL" and error_text and _state["one_line_failures"]:
         error(f"trial {trial.number} failed: {error_text.splitlines()[0]}")
 
 
@@ -189,7 +207,7 @@ def summary(result: Any, describe: Callable[[Architecture], str] | None, seconds
     study = result.study
     directions = [d.name.lower() for d in study.directions]
     finished = [t for t in result.trials if t.state.is_finished()]
-    counts = {}
+    counts: dict[str, int] = {}
     for t in result.trials:
         counts[t.state.name] = counts.get(t.state.name, 0) + 1
     out.print(f"study {study.study_name!r}: {len(result.trials)} trials "

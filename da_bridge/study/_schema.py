@@ -21,10 +21,15 @@ SPREAD_ATTR = "da_bridge.score_spread"
 #: Study: `{"<trial number>": {"seeds": [...], "samples": [...], "what": str}}`, the best
 #: trials re-evaluated on more seeds (`SearchResult.confirm`, `da-bridge search --confirm`).
 CONFIRMED_ATTR = "da_bridge.confirmed"
+#: Trial: `{"host", "pid", "start"}` of the process running it (to fail it once that is gone).
+OWNER_ATTR = "da_bridge.owner"
+#: Study: `{"version", "digest", "hyperparameters"}`, the fingerprint of the space searched.
+FINGERPRINT_ATTR = "da_bridge.fingerprint"
 #: Study: `repr` of the space searched.
 SPACE_ATTR = "da_bridge.space"
 #: Study: `{"space": SPACE, "options": [...]}` of the `da-bridge search` call that made it.
 CLI_ATTR = "da_bridge.cli"
 
-__all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "CONFIRMED_ATTR", "ERROR_ATTR", "INTERRUPTED_ATTR",
-           "SAMPLES_ATTR", "SPACE_ATTR", "SPREAD_ATTR", "VALUES_ATTR"]
+__all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "CONFIRMED_ATTR", "ERROR_ATTR", "FINGERPRINT_ATTR",
+           "INTERRUPTED_ATTR", "OWNER_ATTR", "SAMPLES_ATTR", "SPACE_ATTR", "SPREAD_ATTR",
+           "VALUES_ATTR"]

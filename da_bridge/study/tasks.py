@@ -1,4 +1,9 @@
-"""What SPACE means on the command line: a built-in name or `module:attribute`."""
+"""What SPACE means on the command line: a built-in name or `module:attribute`.
+
+`module:attribute` and `file.py:attribute` run code, so they are imported only when the
+user names them; what a study records is used on its own only for built-in names
+(`recorded_space`).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from typing import Any
 from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError, SpaceError
 from da_bridge.space import SearchSpace
+from da_bridge.study._schema import CLI_ATTR
 
 #: Built-in tasks: a space with its own objective and options (`add_arguments`, `make_task`).
 TASKS = {
@@ -146,6 +152,8 @@ def _import(name: str, what: str) -> Any:
             raise OptionError(f"{what}: file {name!r} does not exist (looked in the current "
                               f"directory {os.getcwd()!r})")
         spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise OptionError(f"{what}: {name!r} cannot be imported as a Python file")
         module = importlib.util.module_from_spec(spec)
         with _importable(path.parent):  # its own `import helpers` finds its neighbours
             spec.loader.exec_module(module)
@@ -183,6 +191,38 @@ def _importable(folder: pathlib.Path) -> Iterator[None]:
 def _inside(module: Any, folder: pathlib.Path) -> bool:
     origin = getattr(module, "__file__", None)
     return origin is not None and pathlib.Path(origin).resolve().is_relative_to(folder.resolve())
+
+
+def recorded_space(study_name: str, user_attrs: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """SPACE and its options as the command line recorded them in a study, if SPACE is built in.
+
+    A study's record never makes da_bridge import code: anyone who can write the store can
+    write it. A recorded `MODULE:NAME` raises `SpaceError` showing it, so that the user can
+    name it on the command line.
+
+    Raises:
+        SpaceError: the study has no record, or it names code.
+
+    Example:
+        >>> recorded_space("s", {CLI_ATTR: {"space": "poster", "options": []}})
+        ('poster', [])
+        >>> try:
+        ...     recorded_space("s", {CLI_ATTR: {"space": "mine:space", "options": []}})
+        ... except SpaceError as exc:
+        ...     print(str(exc).split(",")[0])
+        study 's' was searched on SPACE 'mine:space'
+    """
+    record = user_attrs.get(CLI_ATTR)
+    if not isinstance(record, Mapping) or not isinstance(record.get("space"), str):
+        raise SpaceError(f"study {study_name!r} does not record its SPACE (it was not made "
+                         "from the command line); give SPACE")
+    name, options = record["space"], [str(o) for o in record.get("options") or []]
+    if name not in TASKS and name not in SPACES:
+        shown = " ".join([name, *options])
+        raise SpaceError(f"study {study_name!r} was searched on SPACE {shown!r}, which is code: "
+                         "da_bridge imports it only when you name it on the command line "
+                         "(SPACE, or --space for report)")
+    return name, options
 
 
 def _task_module(name: str) -> Any:
