@@ -36,6 +36,7 @@ EXTRAS["test"] = EXTRAS["all"] + EXTRAS["docs"] + [
     "pytest-timeout>=2.3",
     "hypothesis>=6.100",
     "ruff>=0.6",
+    "mypy>=1.10",  # .ci/typecheck
     "pyarrow>=14",
     "build>=1.0",
     "optuna-dashboard>=0.21",  # tests/test_report.py opens the store the way the report says

@@ -8,7 +8,8 @@ import math
 import re
 import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from da_bridge.cli import _output
 from da_bridge.errors import OptionError
@@ -65,9 +66,10 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     _check_resume(study, args.storage, args.resume)
     directions = [args.direction] if args.direction else task.directions
     started = time.perf_counter()
+    objective = cast(Callable[..., Any], task.objective)  # make_task raised if it were None
     ran: list[Any] = []
     result = search(
-        task.space, task.objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
+        task.space, objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
         directions=directions, storage=args.storage, study_name=study, seed=args.seed,
         n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner,
         callbacks=[lambda study, trial: ran.append(trial)])

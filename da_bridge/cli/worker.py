@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import argparse
 import signal
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from da_bridge.cli import _output
 from da_bridge.cli.search import add_search_arguments, check_timeout, no_success
@@ -68,9 +69,10 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
         args.space, extra = _stored_space(args.study, args.storage)
     args = argparse.Namespace(**vars(args), **vars(_task_parser(args.space).parse_args(extra)))
     task = make_task(args.space, args)
+    objective = cast(Callable[..., Any], task.objective)  # make_task raised if it were None
     ran: list[Any] = []
     result = run_worker(
-        args.storage, args.study, task.objective, task.space, n_trials=args.per_worker,
+        args.storage, args.study, objective, task.space, n_trials=args.per_worker,
         max_trials=args.trials, searcher=args.searcher,
         directions=[args.direction] if args.direction else task.directions, seed=args.seed,
         timeout=args.timeout, trial_timeout=args.trial_timeout, pruner=task.pruner,

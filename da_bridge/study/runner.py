@@ -10,11 +10,12 @@ import numbers
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from da_bridge._imports import require
 from da_bridge.adapters.optuna import (
     OptunaSearcher,
+    ProposalBinding,
     default_sampler,
     optuna_params,
     proposal_sampler,
@@ -101,7 +102,8 @@ class SearchResult:
         optuna = require("optuna", "optuna")
         done = [t for t in self.trials if t.state == optuna.trial.TrialState.COMPLETE]
         reverse = self.study.direction == optuna.study.StudyDirection.MAXIMIZE
-        return sorted(done, key=lambda t: t.value, reverse=reverse)[:k]
+        # a COMPLETE trial of a single-objective study has a value
+        return sorted(done, key=lambda t: cast(float, t.value), reverse=reverse)[:k]
 
 
 def search(
@@ -240,7 +242,7 @@ class _Runner:
         self.pass_trial = takes_trial(objective)
         self.searcher = self._foreign(searcher, seed)
         self.sampler = sampler if self.searcher is None else None
-        self.seed, self._lock, self._told = seed, threading.Lock(), set()
+        self.seed, self._lock, self._told = seed, threading.Lock(), set[int]()
         self.signals: list[str] = []  # what stopped the search (SIGTERM); Ctrl-C if empty
         self.marks_interrupts = True  # workers mark them in their own guard
 
@@ -296,8 +298,9 @@ class _Runner:
         with self._lock:
             self._sync()
             # A retried trial (a dead worker's, requeued) already holds its architecture.
-            proposal = None if trial.params else self.searcher.ask()
-        sampler = self.study.sampler
+            # _ask, _tell and _sync run only with a foreign searcher (not None)
+            proposal = None if trial.params else cast(Searcher, self.searcher).ask()
+        sampler = cast(ProposalBinding, self.study.sampler)  # make_sampler's proposal_sampler()
         sampler.bind(trial.number, optuna_params(self.space, proposal.values) if proposal else {})
         try:
             arch = suggest_architecture(trial, self.space)
@@ -311,7 +314,7 @@ class _Runner:
     def _tell(self, proposal: Any, score: Any, number: int) -> None:
         with self._lock:
             self._told.add(number)
-            self.searcher.tell(proposal, score)
+            cast(Searcher, self.searcher).tell(proposal, score)
 
     def _sync(self) -> None:
         """Tell the searcher about finished trials it has not seen (resume, other workers)."""
@@ -326,7 +329,7 @@ class _Runner:
             score = t.value if t.state == optuna.trial.TrialState.COMPLETE else None
             history.append((t.user_attrs[VALUES_ATTR], score))
         if history:
-            self.searcher.restore(history)
+            cast(Searcher, self.searcher).restore(history)
 
     def _evaluate(self, arch: Architecture, trial: optuna.Trial) -> Any:
         score = self.objective(arch, trial) if self.pass_trial else self.objective(arch)

@@ -118,6 +118,8 @@ def _import(name: str, what: str) -> Any:
         if not path.exists():
             raise OptionError(f"{what}: file {name!r} does not exist")
         spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise OptionError(f"{what}: {name!r} cannot be imported as a Python file")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
