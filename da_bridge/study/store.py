@@ -78,9 +78,7 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
     if storage == MEMORY:
         return optuna.storages.InMemoryStorage()
     if storage is None:
-        path = journal_path(study_name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _journal(optuna, path)
+        return _journal(optuna, journal_path(study_name))
     if not isinstance(storage, (str, os.PathLike)):
         if not isinstance(storage, optuna.storages.BaseStorage):
             raise StoreError(f"storage must be None, ':memory:', a journal path, a database URL "
@@ -88,7 +86,6 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
         return storage
     text = os.fspath(storage)
     if "://" not in text:
-        Path(text).parent.mkdir(parents=True, exist_ok=True)
         return _journal(optuna, Path(text))
     if text.startswith("journal://"):
         return _journal(optuna, Path(text.removeprefix("journal://")))
@@ -119,6 +116,11 @@ def database_url(url: str) -> str:
 
 
 def _journal(optuna: Any, path: Path) -> Any:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot make the folder of the journal {str(path)!r}: "
+                         f"{exc.strerror or exc}") from exc
     backend = journal_backend(path)
     try:
         return optuna.storages.JournalStorage(backend)
