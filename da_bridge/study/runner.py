@@ -206,7 +206,7 @@ def search(
             path, or an Optuna storage object.
         study_name: A new name starts a study; an existing one resumes it.
         seed: Seeds the searcher: the same seed gives the same architectures.
-        n_jobs: Parallel threads.
+        n_jobs: Parallel threads (-1: one per CPU, as in Optuna).
         catch: Exceptions from the objective that fail the trial and go on;
             `()` stops the search at the first error (the trial is still recorded).
         callbacks: Optuna callbacks `fn(study, frozen_trial)` after each trial.
@@ -227,7 +227,7 @@ def search(
         5
     """
     optuna = require("optuna", "optuna")
-    check_counts(n_trials=n_trials, max_trials=max_trials, n_jobs=n_jobs)
+    check_counts(n_trials=n_trials, max_trials=max_trials, n_jobs=None if n_jobs == -1 else n_jobs)
     check_seconds(timeout=timeout)
     directions = _directions(direction, directions)
     runner = _Runner(space, objective, searcher, directions, seed, sampler)
