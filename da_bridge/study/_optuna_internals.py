@@ -26,7 +26,8 @@ def cached_storage(rdb: Any) -> Any:
 
 def heartbeat_base() -> type:
     """Optuna's heartbeat interface: a storage that is one gets `fail_stale_trials`."""
-    return require("optuna.storages._heartbeat", "optuna").BaseHeartbeat  # type: ignore[no-any-return]
+    base: type = require("optuna.storages._heartbeat", "optuna").BaseHeartbeat
+    return base
 
 
 def heartbeat_enabled(storage: Any) -> bool:
