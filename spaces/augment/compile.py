@@ -185,10 +185,10 @@ def to_keras_layer(arch: Architecture, *, value_range: Sequence[float] | None = 
         >>> np.asarray(layer(np.zeros((2, 8, 8, 1), "float32"))).shape
         (2, 8, 8, 1)
     """
-    from .keras_policy import policy_layer
+    from .layers import PolicyLayer
 
-    return policy_layer(_program.to_json(program(arch)), value_range=value_range, seed=seed,
-                        apply_at_inference=apply_at_inference)
+    return PolicyLayer(_program.to_json(program(arch)), value_range=value_range, seed=seed,
+                       apply_at_inference=apply_at_inference)
 
 
 def program(arch: Architecture) -> tuple[_program.Step, ...]:

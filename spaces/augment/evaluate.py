@@ -196,10 +196,10 @@ class CNNEvaluator:
         return float(np.mean(predicted == y_eval))
 
     def _layer(self, arch: Architecture | Policy) -> Any:
-        from .keras_policy import policy_layer
+        from .layers import PolicyLayer
 
         policy = arch if isinstance(arch, Policy) else to_policy(arch)
-        return policy_layer(policy.to_json(), value_range=self.data.value_range, seed=self.seed)
+        return PolicyLayer(policy.to_json(), value_range=self.data.value_range, seed=self.seed)
 
 
 def augmented_training_set(data: AugmentData, arch: Architecture | Policy | None, *,
