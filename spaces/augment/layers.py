@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 
 from da_bridge._imports import require
+from da_bridge.errors import OptionError
 
 from . import _program
 from . import ops as np_ops
@@ -229,7 +230,7 @@ class PolicyLayer(keras.layers.Layer):
         single = len(inputs.shape) == 3
         batch = k.expand_dims(inputs, 0) if single else inputs
         if len(batch.shape) != 4 or any(d is None for d in batch.shape[1:]):
-            raise ValueError(f"expected (N, H, W, C) or (H, W, C) images of static size; got "
+            raise OptionError(f"expected (N, H, W, C) or (H, W, C) images of static size; got "
                              f"{inputs.shape}")
         dtype = keras.backend.standardize_dtype(batch.dtype)
         low, high = np_ops.resolve_value_range(dtype, self.value_range)
