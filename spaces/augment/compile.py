@@ -192,7 +192,9 @@ def to_keras_layer(arch: Architecture, *, value_range: Sequence[float] | None = 
 
 
 def program(arch: Architecture) -> tuple[_program.Step, ...]:
-    """The program of a specified policy architecture (ops and random choices).
+    """The program of a specified policy architecture (ops and random choices), without
+    the steps that do nothing: steps of probability 0, identity ops, ops at magnitude 0
+    (the identity for every op with a magnitude), choices left with nothing to choose.
 
     Example:
         >>> from da_bridge.spaces.augment import program, randaugment_space
@@ -206,7 +208,31 @@ def program(arch: Architecture) -> tuple[_program.Step, ...]:
         raise SpaceError(f"an augmentation policy has one input 'in' and one output 'out'; "
                          f"got inputs {sorted(arch.inputs)} and outputs {sorted(arch.outputs)}")
     root = _program.Chain()
-    return _program.program_of(arch.forward({"in": root})["out"], root)
+    return _program.prune(_program.program_of(arch.forward({"in": root})["out"], root))
+
+
+def canonical_key(arch: Architecture | Policy) -> str:
+    """A text equal for equivalent policies: the same ops and probabilities up to steps
+    that do nothing, the order of a random choice's branches, and equal branches
+    (`one_of(a | a | b)` is `a` with weight 2/3 and `b` with 1/3).
+
+    Example:
+        >>> from da_bridge.spaces.augment import autoaugment_space, canonical_key, to_policy
+        >>> space = autoaugment_space(2, 1, ops=["rotate", "flip"])
+        >>> a = space.replay({"subpolicy/0/step0.probability": 0.5,
+        ...                   "subpolicy/0/step0/op.choice": "flip",
+        ...                   "subpolicy/1/step0.probability": 0.0,
+        ...                   "subpolicy/1/step0/op.choice": "flip"})
+        >>> b = space.replay({"subpolicy/0/step0.probability": 0.0,
+        ...                   "subpolicy/0/step0/op.choice": "rotate",
+        ...                   "subpolicy/0/step0/op/rotate/rotate.magnitude": 0.3,
+        ...                   "subpolicy/1/step0.probability": 0.5,
+        ...                   "subpolicy/1/step0/op.choice": "flip"})
+        >>> canonical_key(a) == canonical_key(b), to_policy(b).describe()
+        (True, 'one_of(identity | flip p=0.5)')
+    """
+    steps = arch.program if isinstance(arch, Policy) else program(arch)
+    return _program.canonical_key(steps)
 
 
 def _describe(steps: Sequence[_program.Step]) -> str:

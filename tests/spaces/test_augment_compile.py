@@ -16,6 +16,7 @@ from da_bridge.spaces.augment import (
     Policy,
     augment_op,
     autoaugment_space,
+    canonical_key,
     randaugment_space,
     random_apply,
     random_choice,
@@ -127,6 +128,26 @@ def test_ops_in_sequence_use_their_own_draws():
                                           ["corner"]]
 
 
+def test_description_drops_steps_that_do_nothing_and_equivalent_policies_share_a_key():
+    space = autoaugment_space(3, 2, ops=["rotate", "flip", "identity", "solarize"])
+    for seed in range(20):
+        arch = space.sample(seed)
+        policy = to_policy(arch)
+        text = policy.describe()
+        assert "p=0 " not in text + " " and "(0)" not in text and "p=1 " not in text + " "
+        assert "identity ->" not in text and "-> identity" not in text
+        swap = {"subpolicy/0/": "subpolicy/2/", "subpolicy/2/": "subpolicy/0/"}
+        reordered = {}  # the same sub-policies in another order
+        for key, value in arch.values.items():
+            head = key[:len("subpolicy/0/")]
+            reordered[swap.get(head, head) + key[len(head):]] = value
+        assert canonical_key(space.replay(reordered)) == canonical_key(arch)
+    off = {k: (0.0 if k.endswith(".probability") else v) for k, v in arch.values.items()}
+    assert to_policy(space.replay(off)).describe() == "identity"
+    assert canonical_key(space.replay(off)) == canonical_key(Policy([]))
+    assert canonical_key(space.replay(off)) != canonical_key(arch)
+
+
 def test_json_round_trip_and_description():
     arch = autoaugment_space(2, 2, ops=["rotate", "flip"]).sample(2)
     policy = to_policy(arch)
@@ -154,9 +175,10 @@ def test_bad_programs_are_rejected(program, match):
 
 def test_value_range_matters_for_digits():
     x, _ = _images("digits")
-    arch = SearchSpace(lambda: augment_op("identity")).replay({})
-    assert np.array_equal(to_policy(arch, value_range=(0, 16))(x, 0), x)
-    assert to_policy(arch)(x, 0).max() == 1.0  # floats default to [0, 1]
+    arch = SearchSpace(lambda: augment_op("solarize", 0.5)).replay({})
+    out = to_policy(arch, value_range=(0, 16))(x, 0)
+    assert np.array_equal(out[x <= 8], x[x <= 8]) and np.array_equal(out[x > 8], 16 - x[x > 8])
+    assert to_policy(arch)(x, 0).max() <= 1.0  # floats default to [0, 1]
 
 
 def test_bad_inputs():
