@@ -43,6 +43,10 @@ class Task:
         report: Called with the `SearchResult` after the search for a final
             report (held-out scores, files written); returns lines to print.
         pruner: The Optuna pruner to use, if any.
+        canonical: Maps an architecture to a key equal for equivalent architectures
+            (e.g. an augmentation policy whose steps are reordered or switched off),
+            None if every values map is its own; the task's objective may score one
+            architecture per key.
     """
 
     space: SearchSpace
@@ -51,6 +55,7 @@ class Task:
     describe: Callable[[Architecture], str] | None = None
     report: Callable[[Any], list[str]] | None = None
     pruner: Any = None
+    canonical: Callable[[Architecture], str] | None = None
 
 
 def task_names() -> list[str]:

@@ -20,6 +20,7 @@ same score.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -32,6 +33,10 @@ from .compile import Policy, to_policy
 from .data import AugmentData
 
 logger = logging.getLogger(__name__)
+
+#: What an evaluator scores: a policy (architecture or `Policy`), any augmenter
+#: `augmenter(images, rng) -> images` (see `baselines`), or None for no augmentation.
+Augmenter = Architecture | Policy | Callable[..., np.ndarray] | None
 
 
 class SklearnEvaluator:
@@ -46,6 +51,7 @@ class SklearnEvaluator:
 
     Example:
         >>> from da_bridge.spaces.augment import SklearnEvaluator, randaugment_space
+        >>> from da_bridge.spaces.augment import load_data
         >>> data = load_data(train_size=100, valid_size=200)
         >>> evaluator = SklearnEvaluator(data, copies=1, seed=0)
         >>> baseline = evaluator(None)
@@ -59,11 +65,11 @@ class SklearnEvaluator:
         self.data, self.estimator = data, estimator
         self.copies, self.seed = _check_copies(copies), seed
 
-    def __call__(self, arch: Architecture | Policy | None) -> float:
+    def __call__(self, arch: Augmenter) -> float:
         """The validation accuracy with policy `arch` (None: no augmentation)."""
         return self.score(arch, on="valid")
 
-    def score(self, arch: Architecture | Policy | None, *, on: str = "valid") -> float:
+    def score(self, arch: Augmenter, *, on: str = "valid") -> float:
         """Accuracy on the "valid" or "test" images."""
         x_eval, y_eval = _eval_split(self.data, on)
         x, y = augmented_training_set(self.data, arch, copies=self.copies, seed=self.seed)
@@ -99,6 +105,7 @@ class CNNEvaluator:
         seed: Seeds the augmentation, the weights and the batches.
 
     Example:
+        >>> from da_bridge.spaces.augment import load_data
         >>> data = load_data(train_size=30, valid_size=30)
         >>> evaluator = CNNEvaluator(data, copies=0, epochs=1, seed=0)
         >>> 0 <= evaluator(None) <= 1
@@ -110,11 +117,11 @@ class CNNEvaluator:
         self.data, self.copies = data, _check_copies(copies)
         self.epochs, self.online, self.seed = epochs, bool(online), seed
 
-    def __call__(self, arch: Architecture | Policy | None) -> float:
+    def __call__(self, arch: Augmenter) -> float:
         """The validation accuracy with policy `arch` (None: no augmentation)."""
         return self.score(arch, on="valid")
 
-    def score(self, arch: Architecture | Policy | None, *, on: str = "valid") -> float:
+    def score(self, arch: Augmenter, *, on: str = "valid") -> float:
         """Accuracy on the "valid" or "test" images."""
         x_eval, y_eval = _eval_split(self.data, on)
         keras = _seeded_keras(self.seed)
@@ -133,17 +140,22 @@ class CNNEvaluator:
     def _layer(self, arch: Architecture | Policy) -> Any:
         from .layers import PolicyLayer
 
+        if hasattr(arch, "make_layer"):  # a Keras baseline (`baselines.KerasAugmenter`)
+            return arch.make_layer(self.seed)
         policy = arch if isinstance(arch, Policy) else to_policy(arch)
         return PolicyLayer(policy.to_json(), value_range=self.data.value_range, seed=self.seed)
 
 
-def augmented_training_set(data: AugmentData, arch: Architecture | Policy | None, *,
+def augmented_training_set(data: AugmentData, arch: Augmenter, *,
                            copies: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The training images followed by `copies` augmented copies, and their labels.
 
-    The policy runs in the data's value range (whatever `value_range` it was compiled with).
+    `arch` is a policy (an architecture or a `Policy`, run in the data's value range
+    whatever `value_range` it was compiled with), any augmenter
+    `augmenter(images, rng) -> images` (e.g. a `baselines` entry), or None.
 
     Example:
+        >>> from da_bridge.spaces.augment import load_data
         >>> data = load_data(train_size=50, valid_size=50)
         >>> x, y = augmented_training_set(data, None, copies=2)
         >>> x.shape, y.shape
@@ -151,10 +163,13 @@ def augmented_training_set(data: AugmentData, arch: Architecture | Policy | None
     """
     if arch is None or copies == 0:
         return data.x_train, data.y_train
-    policy = arch if isinstance(arch, Policy) else to_policy(arch)
-    policy = Policy(policy.program, value_range=data.value_range)
+    if isinstance(arch, (Policy, Architecture)):
+        policy = arch if isinstance(arch, Policy) else to_policy(arch)
+        augment: Any = Policy(policy.program, value_range=data.value_range)
+    else:
+        augment = arch
     rng = np.random.default_rng(seed)
-    x = [data.x_train] + [policy(data.x_train, rng) for _ in range(copies)]
+    x = [data.x_train] + [augment(data.x_train, rng) for _ in range(copies)]
     return np.concatenate(x), np.tile(data.y_train, copies + 1)
 
 
