@@ -48,10 +48,7 @@ def suggest_architecture(trial: optuna.trial.BaseTrial, space: SearchSpace) -> A
         >>> trial.params["conv.filters"] == arch.values["conv.filters"]
         True
     """
-    u = space.unfold()
-    while (h := u.next()) is not None:
-        u.assign(suggest(trial, h))
-    arch = u.architecture()
+    arch = space.specify(lambda h: suggest(trial, h))
     trial.set_user_attr(VALUES_ATTR, arch.json_values())
     trial.set_user_attr(ARCHITECTURE_ATTR, arch.to_json())
     return arch
@@ -178,11 +175,5 @@ def proposal_sampler() -> optuna.samplers.BaseSampler:
 
 def optuna_params(space: SearchSpace, values: dict[str, Any]) -> dict[str, Any]:
     """The Optuna parameter values (`trial.params`) that a values map corresponds to."""
-    u, params = space.unfold(), {}
-    while (h := u.next()) is not None:
-        value = h.decode(values[h.name], h.name)
-        decl = h.hyperparameter
-        params[h.name] = decl.index(value) if isinstance(decl, Discrete) and not decl.is_plain() \
-            else value
-        u.assign(value)
-    return params
+    return {h.name: h.index(value) if isinstance(h.hyperparameter, Discrete)
+            and not h.is_plain() else value for h, value in space.live(values)}

@@ -204,21 +204,11 @@ def transform_losses(losses: np.ndarray, y_transform: str | None) -> np.ndarray:
 def _sample(space: SearchSpace, rng: random.Random, keep: Mapping[str, Any] | None = None
             ) -> Values:
     """A values map (JSON form): the values in `keep` where they are live, the rest drawn."""
-    u, values = space.unfold(), {}
-    while (h := u.next()) is not None:
-        decl = h.hyperparameter
-        value = decl.decode(keep[h.name], h.name) if keep and h.name in keep else decl.sample(rng)
-        u.assign(value)
-        values[h.name] = decl.encode(value)
-    return values
+    return space.sample(rng, keep=keep).json_values()
 
 
 def _declarations(space: SearchSpace, values: Values) -> list[tuple[str, Hyperparameter]]:
-    u, declarations = space.unfold(), []
-    while (h := u.next()) is not None:
-        declarations.append((h.name, h.hyperparameter))
-        u.assign(h.decode(values[h.name], h.name))
-    return declarations
+    return [(h.name, h.hyperparameter) for h, _ in space.live(values)]
 
 
 def _alternatives(decl: Hyperparameter, current: Any, rng: random.Random) -> list[Any]:

@@ -14,9 +14,11 @@ from da_bridge import (
     Discrete,
     SearchSpace,
     basic,
+    scope,
     siso_optional,
     siso_repeat,
     siso_sequential,
+    substitution,
 )
 from da_bridge.modules import Fragment
 
@@ -106,8 +108,6 @@ def mobile_net_fragment(n_classes: int = 1000) -> Fragment:
             op("conv", {"filters": h_filters, "kernel_size": 1}), *normalize(), op("relu")])
 
     def block_chain(values: dict[str, Any], h_filters: Any) -> Fragment:
-        from da_bridge import scope
-
         blocks = []
         for i in range(values["num_reductions"]):
             with scope(f"reduction_{i + 1}"):
@@ -117,8 +117,6 @@ def mobile_net_fragment(n_classes: int = 1000) -> Fragment:
             h_filters = Dependent(lambda v: v["filters"] * v["multiplier"],
                                   {"filters": h_filters, "multiplier": h_multiplier})
         return siso_sequential(blocks)
-
-    from da_bridge import substitution
 
     h_initial_filters = Discrete([16, 32, 64, 128], name="initial_filters")
     return siso_sequential([

@@ -24,11 +24,11 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from da_bridge._explore import index_of, values_of
-from da_bridge.errors import OptionError, ReplayError
+from da_bridge._domains import index_of, values_of
+from da_bridge.errors import OptionError
 from da_bridge.hyperparameters import Hyperparameter
 from da_bridge.searchers.base import Proposal, Searcher
-from da_bridge.space import SearchSpace
+from da_bridge.space import NamedHyperparameter, SearchSpace
 
 #: The child key of a hyperparameter that is sampled instead of branched on.
 SAMPLED = "*"
@@ -78,21 +78,22 @@ class MCTSSearcher(Searcher):
         self._losses: list[float] = []  # every loss told, sorted
 
     def ask(self) -> Proposal:
-        u, keys = self.space.unfold(), list[Any]()
+        keys: list[Any] = []
         node: _Node | None = self.root
-        while (h := u.next()) is not None:
+
+        def descend(h: NamedHyperparameter) -> Any:
+            nonlocal node
             options = self._options(h.hyperparameter)
-            key: Any
             if options is None:
-                key, value = SAMPLED, h.sample(self._rng)
-            else:
-                key = self._rng.randrange(len(options)) if node is None else \
-                    self._select(node, len(options))
-                value = options[key]
+                keys.append(SAMPLED)
+                return h.sample(self._rng)
+            key = self._rng.randrange(len(options)) if node is None else \
+                self._select(node, len(options))
             keys.append(key)
-            u.assign(value)
             node = None if node is None else node.children.get(key)
-        arch = u.architecture()
+            return options[key]
+
+        arch = self.space.specify(descend)
         return Proposal(arch, dict(arch.values), token=tuple(keys))
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
@@ -130,15 +131,9 @@ class MCTSSearcher(Searcher):
 
     def _keys(self, values: Mapping[str, Any]) -> tuple:
         """The tree path of a values map told without its token (restored trials)."""
-        u, keys = self.space.unfold(), list[Any]()
-        while (h := u.next()) is not None:
-            if h.name not in values:
-                raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}")
-            value = h.decode(values[h.name], h.name)
-            sampled = self._options(h.hyperparameter) is None
-            keys.append(SAMPLED if sampled else index_of(h.hyperparameter, value))
-            u.assign(value)
-        return tuple(keys)
+        return tuple(SAMPLED if self._options(h.hyperparameter) is None
+                     else index_of(h.hyperparameter, value)
+                     for h, value in self.space.live(values))
 
 
 def _record(node: _Node, loss: float | None) -> None:
