@@ -20,7 +20,7 @@ same score.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -71,10 +71,15 @@ class SklearnEvaluator:
 
     def score(self, arch: Augmenter, *, on: str = "valid") -> float:
         """Accuracy on the "valid" or "test" images."""
-        x_eval, y_eval = _eval_split(self.data, on)
+        return self.scores(arch, on=(on,))[on]
+
+    def scores(self, arch: Augmenter, *, on: Sequence[str] = ("valid", "test")) -> dict:
+        """`{split: accuracy}` for each split of `on`, from one trained model."""
+        splits = {name: _eval_split(self.data, name) for name in on}
         x, y = augmented_training_set(self.data, arch, copies=self.copies, seed=self.seed)
         model = self._model().fit(_flat(x), y)
-        return float(np.mean(model.predict(_flat(x_eval)) == y_eval))
+        return {name: float(np.mean(model.predict(_flat(xe)) == ye))
+                for name, (xe, ye) in splits.items()}
 
     def _model(self) -> Any:
         base = require("sklearn.base", "sklearn")
@@ -123,7 +128,11 @@ class CNNEvaluator:
 
     def score(self, arch: Augmenter, *, on: str = "valid") -> float:
         """Accuracy on the "valid" or "test" images."""
-        x_eval, y_eval = _eval_split(self.data, on)
+        return self.scores(arch, on=(on,))[on]
+
+    def scores(self, arch: Augmenter, *, on: Sequence[str] = ("valid", "test")) -> dict:
+        """`{split: accuracy}` for each split of `on`, from one trained model."""
+        splits = {name: _eval_split(self.data, name) for name in on}
         keras = _seeded_keras(self.seed)
         if self.online:
             x, y = self.data.x_train, self.data.y_train
@@ -134,8 +143,9 @@ class CNNEvaluator:
         model = _small_cnn(keras, x.shape[1:], self.data, front)
         model.fit(x.astype("float32"), y, epochs=self.epochs, batch_size=32, verbose=0,
                   shuffle=True)
-        predicted = model.predict(x_eval.astype("float32"), verbose=0).argmax(axis=1)
-        return float(np.mean(predicted == y_eval))
+        return {name: float(np.mean(model.predict(xe.astype("float32"), verbose=0)
+                                     .argmax(axis=1) == ye))
+                for name, (xe, ye) in splits.items()}
 
     def _layer(self, arch: Architecture | Policy) -> Any:
         from .layers import PolicyLayer
@@ -152,7 +162,8 @@ def augmented_training_set(data: AugmentData, arch: Augmenter, *,
 
     `arch` is a policy (an architecture or a `Policy`, run in the data's value range
     whatever `value_range` it was compiled with), any augmenter
-    `augmenter(images, rng) -> images` (e.g. a `baselines` entry), or None.
+    `augmenter(images, rng) -> images` (e.g. a `baselines` entry), or None. The
+    augmenter runs once, on `copies` copies of the training images.
 
     Example:
         >>> from da_bridge.spaces.augment import load_data
@@ -168,9 +179,8 @@ def augmented_training_set(data: AugmentData, arch: Augmenter, *,
         augment: Any = Policy(policy.program, value_range=data.value_range)
     else:
         augment = arch
-    rng = np.random.default_rng(seed)
-    x = [data.x_train] + [augment(data.x_train, rng) for _ in range(copies)]
-    return np.concatenate(x), np.tile(data.y_train, copies + 1)
+    copied = augment(np.concatenate([data.x_train] * copies), np.random.default_rng(seed))
+    return np.concatenate([data.x_train, copied]), np.tile(data.y_train, copies + 1)
 
 
 # ----------------------------------------------------------------------------- internals
