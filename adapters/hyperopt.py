@@ -149,7 +149,8 @@ class HyperoptSearcher(Searcher):
         docs = self.algo(ids, self.domain, trials, int(self._rng.integers(2**31 - 1)))
         trials.insert_trial_docs(docs)
         trials.refresh()
-        doc = trials._dynamic_trials[-1]  # the inserted copy, which `tell` updates
+        # `trials.trials` lists the stored documents themselves (not copies): `tell` updates it
+        doc = next(d for d in trials.trials if d["tid"] == ids[0])
         config = {label: vals[0] for label, vals in doc["misc"]["vals"].items() if vals}
         arch = self._compiled.decode(self._compiled.evaluate(config))
         self._running[doc["tid"]] = doc, arch.values
