@@ -175,7 +175,8 @@ def sample_patches(size: int = 16, per_class: int = 100, seed: int = 0) -> tuple
     """
     photos = require("sklearn.datasets", "sklearn").load_sample_images().images
     rng = np.random.default_rng(seed)
-    x, y = [], []
+    x: list[np.ndarray] = []
+    y: list[int] = []
     for photo in photos:
         small = photo[::2, ::2]
         rows, cols = np.array_split(np.arange(small.shape[0]), 2), np.array_split(

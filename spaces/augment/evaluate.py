@@ -147,7 +147,7 @@ class CNNEvaluator:
                                      .argmax(axis=1) == ye))
                 for name, (xe, ye) in splits.items()}
 
-    def _layer(self, arch: Architecture | Policy) -> Any:
+    def _layer(self, arch: Any) -> Any:
         from .layers import PolicyLayer
 
         if hasattr(arch, "make_layer"):  # a Keras baseline (`baselines.KerasAugmenter`)

@@ -60,6 +60,7 @@ from . import _program
 from . import ops as np_ops
 
 keras = require("keras", "keras")
+_Layer: Any = keras.layers.Layer  # a base class only known at run time (for type checkers)
 
 Tensor = Any
 _PACKAGE = "da_bridge.augment"
@@ -67,7 +68,7 @@ _NORMALIZED = (0.0, 1.0)
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
-class Solarize(keras.layers.Layer):
+class Solarize(_Layer):
     """Invert pixels of [0, 1] images strictly above `threshold` (keras.ops only).
 
     Args:
@@ -95,7 +96,7 @@ class Solarize(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
-class Equalize(keras.layers.Layer):
+class Equalize(_Layer):
     """Equalize each image's and channel's 256-level histogram (keras.ops only).
 
     The table is `ops.equalize_lut`'s (OpenCV's `equalizeHist`); images in [0, 1],
@@ -187,7 +188,7 @@ def _op_seed(seed: int | None, index: int) -> int | None:
 
 
 @keras.saving.register_keras_serializable(package=_PACKAGE)
-class PolicyLayer(keras.layers.Layer):
+class PolicyLayer(_Layer):
     """An augmentation policy as a Keras layer; see `compile.to_keras_layer`.
 
     Args:

@@ -467,14 +467,15 @@ _ROW = np.array([[[[0], [64], [128], [255]]]], dtype=np.uint8)  # shape (1, 1, 4
 
 def _public_op(name: str, doc: str, *, has_magnitude: bool = True) -> Callable[..., np.ndarray]:
     """The public function of op ``name``: ``apply_op`` with the name filled in."""
-    if has_magnitude:
-        def op(images: np.ndarray, magnitude: float, rng: Seed = None, *,
-               value_range: ValueRange | None = None) -> np.ndarray:
-            return apply_op(name, images, magnitude, rng, value_range=value_range)
-    else:  # the magnitude is optional and ignored
-        def op(images: np.ndarray, magnitude: float = 0.0, rng: Seed = None, *,
-               value_range: ValueRange | None = None) -> np.ndarray:
-            return apply_op(name, images, magnitude, rng, value_range=value_range)
+    def with_magnitude(images: np.ndarray, magnitude: float, rng: Seed = None, *,
+                       value_range: ValueRange | None = None) -> np.ndarray:
+        return apply_op(name, images, magnitude, rng, value_range=value_range)
+
+    def optional_magnitude(images: np.ndarray, magnitude: float = 0.0, rng: Seed = None, *,
+                           value_range: ValueRange | None = None) -> np.ndarray:
+        return apply_op(name, images, magnitude, rng, value_range=value_range)  # ignored
+
+    op = with_magnitude if has_magnitude else optional_magnitude
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op

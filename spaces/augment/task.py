@@ -124,7 +124,8 @@ class _Memoized:
     """The evaluator's score, computed once per equivalent policy (`canonical_key`)."""
 
     def __init__(self, evaluator: Any) -> None:
-        self.evaluator, self.scores = evaluator, {}
+        self.evaluator = evaluator
+        self.scores: dict[str, float] = {}
 
     def __call__(self, arch: Any) -> float:
         key = canonical_key(arch)
@@ -145,7 +146,7 @@ def _baselines(data: Any, chosen: list[str], ops: list[str], valid_score: Any) -
     """`{label: augmenter}` of the chosen baselines; the grid's best picked on validation."""
     every = baseline_policies.baselines(data.value_range, grid="grid" in chosen, ops=ops)
     default = "RandAugment N={} M={:g}".format(*baseline_policies.DEFAULT_RANDAUGMENT)
-    out = {}
+    out: dict[str, Any] = {}
     if "none" in chosen:
         out["no augmentation"] = None
     if "randaugment" in chosen:
