@@ -103,7 +103,8 @@ class Policy:
 
     def describe(self, *, multiline: bool = False) -> str:
         """A text of the program: `a -> b` in turn, `one_of(x | y)` a random choice
-        per image, `x p=0.5` a step applied with a probability.
+        per image, `x p=0.5` a step applied with a probability; steps that do nothing
+        (probability 0, magnitude 0, `identity`) are left out.
 
         Args:
             multiline: One top-level step per line, with the branches of a random
@@ -121,10 +122,11 @@ class Policy:
               1. identity
               2. flip
         """
-        if not multiline or not self.program:
-            return _describe(self.program)
+        steps = _program.prune(self.program)
+        if not multiline or not steps:
+            return _describe(steps)
         lines: list[str] = []
-        for step in self.program:
+        for step in steps:
             then = "then " if lines else ""
             if isinstance(step, _program.ChoiceStep) and not _is_gate(step):
                 uniform = ", uniformly" if len(set(step.weights)) == 1 else ""
