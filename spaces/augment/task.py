@@ -18,12 +18,16 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import pathlib
+import re
 import statistics
+import tempfile
 from typing import Any
 
 from da_bridge.errors import OptionError
+from da_bridge.study.noise import record_accuracy
 from da_bridge.study.store import runs_dir
-from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Panel, Task
 
 from . import baselines as baseline_policies
 from .compile import canonical_key, to_policy
@@ -110,28 +114,72 @@ def make_task(args: argparse.Namespace) -> Task:
             return SklearnEvaluator(data, copies=args.copies, seed=seed)
         return CNNEvaluator(data, copies=args.copies, epochs=args.epochs, seed=seed)
 
-    objective = _Memoized(evaluator(args.data_seed))
+    objective = _Memoized(evaluator(args.data_seed), len(data.y_valid))
+
+    def confirm(arch: Any, seed: int) -> list[float]:
+        """The validation accuracy with augmentation draws (and the CNN) seeded by `seed`."""
+        return [evaluator(seed)(arch)]
 
     def report(result: Any) -> list[str]:
         return _report(result, evaluator, data, args, chosen, ops)
 
+    def panels(arch: Any) -> list[Panel]:
+        return _panels(arch, data)
+
     return Task(space, objective, ["maximize"],
                 lambda arch: to_policy(arch).describe(multiline=True), report,
+                panels=panels, confirm=confirm,
+                columns=_columns if args.policy == "autoaugment" else None,
                 canonical=canonical_key)
 
 
 class _Memoized:
-    """The evaluator's score, computed once per equivalent policy (`canonical_key`)."""
+    """The evaluator's score, computed once per equivalent policy (`canonical_key`), and
+    recorded on the trial as an accuracy over the validation images."""
 
-    def __init__(self, evaluator: Any) -> None:
-        self.evaluator = evaluator
+    def __init__(self, evaluator: Any, n_valid: int) -> None:
+        self.evaluator, self.n_valid = evaluator, n_valid
         self.scores: dict[str, float] = {}
 
-    def __call__(self, arch: Any) -> float:
+    def __call__(self, arch: Any, trial: Any = None) -> float:
         key = canonical_key(arch)
         if key not in self.scores:
             self.scores[key] = self.evaluator(arch)
-        return self.scores[key]
+        if trial is None:
+            return self.scores[key]
+        return record_accuracy(trial, self.scores[key], self.n_valid)
+
+
+def _panels(arch: Any, data: Any) -> list[Panel]:
+    """The report's view of a policy: its text and a grid of it at work on training images."""
+    policy = to_policy(arch, value_range=data.value_range)
+    with tempfile.TemporaryDirectory() as folder:
+        path = save_policy_grid(policy, data.x_train[:6], os.path.join(folder, "grid.png"),
+                                rng=0, title="")
+        png = pathlib.Path(path).read_bytes()
+    return [Panel("Policy", policy.describe(multiline=True), code=True),
+            Panel("The policy on training images (original, then 6 draws)", png=png)]
+
+
+_STEP_OP = re.compile(r"^subpolicy/(\d+)/step(\d+)/op\.choice$")
+
+
+def _columns(values: Any) -> dict[str, str]:
+    """An AutoAugment policy's sub-policies as key columns: `{"sub-policy 1": "shear_x ->
+    cutout", ...}`.
+
+    Example:
+        >>> _columns({"subpolicy/0/step0/op.choice": "flip", "subpolicy/0/step0.probability": 0.5,
+        ...           "subpolicy/0/step1/op.choice": "cutout"})
+        {'sub-policy 1': 'flip -> cutout'}
+    """
+    steps: dict[int, dict[int, str]] = {}
+    for path, value in values.items():
+        match = _STEP_OP.match(path)
+        if match:
+            steps.setdefault(int(match.group(1)), {})[int(match.group(2))] = str(value)
+    return {f"sub-policy {i + 1}": " -> ".join(ops[j] for j in sorted(ops))
+            for i, ops in sorted(steps.items())}
 
 
 def _check_baselines(text: str) -> list[str]:
