@@ -26,6 +26,8 @@ from typing import TYPE_CHECKING, Any
 from da_bridge._imports import require
 from da_bridge.errors import MissingExtraError, OptionError, StoreError
 from da_bridge.study._journal import journal_backend
+from da_bridge.study._optuna_internals import cached_storage
+from da_bridge.study._optuna_internals import storage_location as storage_location  # public here
 from da_bridge.study._retry import DB_RETRY, retrying_storage
 
 if TYPE_CHECKING:
@@ -78,9 +80,7 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
     if storage == MEMORY:
         return optuna.storages.InMemoryStorage()
     if storage is None:
-        path = journal_path(study_name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _journal(optuna, path)
+        return _journal(optuna, journal_path(study_name))
     if not isinstance(storage, (str, os.PathLike)):
         if not isinstance(storage, optuna.storages.BaseStorage):
             raise StoreError(f"storage must be None, ':memory:', a journal path, a database URL "
@@ -88,7 +88,6 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
         return storage
     text = os.fspath(storage)
     if "://" not in text:
-        Path(text).parent.mkdir(parents=True, exist_ok=True)
         return _journal(optuna, Path(text))
     if text.startswith("journal://"):
         return _journal(optuna, Path(text.removeprefix("journal://")))
@@ -119,6 +118,11 @@ def database_url(url: str) -> str:
 
 
 def _journal(optuna: Any, path: Path) -> Any:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot make the folder of the journal {str(path)!r}: "
+                         f"{exc.strerror or exc}") from exc
     backend = journal_backend(path)
     try:
         return optuna.storages.JournalStorage(backend)
@@ -185,9 +189,7 @@ def _rdb(optuna: Any, url: str, heartbeat: bool, interval: float = HEARTBEAT_INT
                          f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
     if url.startswith("sqlite"):
         return rdb
-    from optuna.storages._cached_storage import _CachedStorage  # what create_study wraps it in
-
-    return retrying_storage(_CachedStorage(rdb), rdb, repr(redact_url(url)), db_retry)
+    return retrying_storage(cached_storage(rdb), rdb, repr(redact_url(url)), db_retry)
 
 
 def _create_rdb(optuna: Any, url: str, kwargs: dict[str, Any]) -> Any:

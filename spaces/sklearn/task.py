@@ -16,7 +16,7 @@ from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError
 from da_bridge.study.store import runs_dir
-from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Panel, Task
 
 from .builtin import (
     CLASSIFIERS,
@@ -26,9 +26,10 @@ from .builtin import (
     starting_points,
 )
 from .code import pipeline_code
+from .compile import to_pipeline
 from .data import DATASETS, TASKS, Dataset, load_csv, load_dataset
 from .model import SUFFIX, save_model
-from .objective import cross_val_objective, failure_hint, quiet_fits
+from .objective import cross_val_objective, failure_hint, quiet_fits, seeded
 
 #: Seconds the main job searches when neither --trials nor --timeout is given: on 2 cores a
 #: good digits pipeline (about 0.98 held-out accuracy) within a minute.
@@ -89,9 +90,9 @@ def make_task(args: argparse.Namespace) -> Task:
     space = _space(data, args.models)
     context = _Context(data, scoring, objective, X_train, X_test, y_train, y_test, args.cv)
     context.save = None if getattr(args, "no_save", False) else _SaveTo(args)
-    return Task(space, objective, ["maximize"], describe=context.describe,
-                report=context.report, timeout=DEFAULT_TIMEOUT, failure_hint=failure_hint,
-                initial=starting_points(space))
+    return Task(space, objective, ["maximize"], describe=context.describe, panels=context.panels,
+                confirm=context.confirm, report=context.report, timeout=DEFAULT_TIMEOUT,
+                failure_hint=failure_hint, initial=starting_points(space))
 
 
 class _Context:
@@ -106,6 +107,20 @@ class _Context:
     def describe(self, arch: Architecture) -> str:
         """The pipeline as scikit-learn code, with the random state the trials used."""
         return pipeline_code(self.objective.pipeline(arch))
+
+    def panels(self, arch: Architecture) -> list[Panel]:
+        """The report's view of a pipeline: the scikit-learn code that builds it."""
+        return [Panel("scikit-learn code", self.describe(arch), code=True)]
+
+    def confirm(self, arch: Architecture, seed: int) -> list[float]:
+        """Cross-validate `arch` again with folds and estimator seeds drawn from `seed`."""
+        model_selection = require("sklearn.model_selection", "sklearn")
+        folds = _folds(self.cv, self.data.task == "classification", seed)
+        with quiet_fits(convergence=True):
+            result = model_selection.cross_validate(
+                seeded(to_pipeline(arch), seed), self.X_train, self.y_train, cv=folds,
+                scoring=self.scoring, n_jobs=self.objective.n_jobs, error_score="raise")
+        return [float(s) for s in result["test_score"]]
 
     def report(self, result: Any) -> list[str]:
         if not any(t.state.name == "COMPLETE" for t in result.trials):

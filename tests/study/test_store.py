@@ -30,3 +30,9 @@ def test_the_extra_installs_a_driver_sqlalchemy_takes_for_postgresql():
 def test_a_storage_that_is_not_one_is_named():
     with pytest.raises(StoreError, match="42"):
         open_storage(42, "s")
+
+
+def test_a_journal_whose_folder_cannot_be_made_is_named(tmp_path):
+    (tmp_path / "plain").write_text("a file, not a folder")
+    with pytest.raises(StoreError, match=r"cannot make the folder of the journal .*x\.journal"):
+        open_storage(tmp_path / "plain" / "x.journal", "s")
