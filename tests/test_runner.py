@@ -99,12 +99,12 @@ def test_most_trials_failing_stops_the_search_with_the_grouped_errors():
     with pytest.raises(SearchFailedError) as info:
         search(poster_space(), mostly_broken, n_trials=50, storage=":memory:",
                failure_hint=lambda errors: f"look at {len(errors)} errors")
-    assert len(calls) == 5  # stopped once 5 trials had failed, not after 50
+    assert len(calls) == 10  # stopped once 10 trials had failed, not after 50
     message = str(info.value)
-    assert message.startswith("5 of 5 trials failed, so the search stopped: ")
-    assert "ValueError: could not convert string to float: 'south' (4 trials)" in message
-    assert "KeyError: 'conv.filters' (1 trial)" in message
-    assert message.endswith("Fix: look at 5 errors")
+    assert message.startswith("10 of 10 trials failed, so the search stopped: ")
+    assert "ValueError: could not convert string to float: 'south' (7 trials)" in message
+    assert "KeyError: 'conv.filters' (3 trials)" in message
+    assert message.endswith("Fix: look at 10 errors")
 
 
 def test_failed_trials_keep_their_error_and_a_few_failures_do_not_stop():

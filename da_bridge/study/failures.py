@@ -15,10 +15,11 @@ from typing import Any
 from da_bridge.errors import SearchFailedError
 from da_bridge.study._schema import ERROR_ATTR
 
-#: The failures seen before a search may be stopped.
-MIN_TRIALS = 5
-#: The share of failed trials (of those finished in this call) that stops a search.
-RATE = 0.8
+#: The trials finished in this call before a search may be stopped.
+MIN_TRIALS = 10
+#: The share of failed trials (of those finished in this call) that stops a search: high
+#: enough that an objective failing half its architectures by design runs on.
+RATE = 0.9
 NO_MESSAGE = "the objective raised (no message recorded)"
 
 
@@ -38,7 +39,7 @@ class FailureStop:
         >>> result = search(poster_space(), broken, n_trials=50, storage=":memory:",
         ...                 callbacks=[stop], stop_on_failures=False)
         >>> stop.stopped, len(result.trials)
-        (True, 5)
+        (True, 10)
     """
 
     def __init__(self, *, min_trials: int = MIN_TRIALS, rate: float = RATE) -> None:

@@ -173,7 +173,7 @@ def test_most_trials_failing_stops_early_and_names_the_fix():
     with pytest.raises(ValueError, match="could not convert string to float") as info:
         search.fit(X, y)
     note = info.value.__notes__[-1]
-    assert note.startswith("5 of 5 trials failed, so the search stopped")
+    assert note.startswith("10 of 10 trials failed, so the search stopped")
     assert "Fix: text columns reach steps that need numbers" in note
 
 

@@ -88,9 +88,10 @@ def test_a_search_whose_trials_all_fail_stops_with_one_line(workdir, capsys):
     # roc_auc needs two classes; iris has three, so every pipeline fails alike
     assert main(["search", "sklearn", "--dataset", "iris", "--models", "knn", "--trials", "30",
                  "--scoring", "roc_auc", *FAST]) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("da-bridge: error: 5 of 5 trials failed, so the search stopped: ")
-    assert "Fix: " in err and err.count("\n") == 1
+    last = capsys.readouterr().err.splitlines()[-1]  # after one line per failed trial
+    assert last.startswith("da-bridge: error: 10 of 10 trials failed, so the search stopped: ")
+    assert "ValueError: multi_class must be in ('ovo', 'ovr') (10 trials)" in last
+    assert "Fix: " in last
 
 
 def test_the_main_job_searches_for_a_minute_unless_told_otherwise():
