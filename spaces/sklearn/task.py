@@ -134,7 +134,7 @@ class _Context:
             pipeline = self.objective.pipeline(result.best_architecture)
             pipeline.fit(self.X_train, self.y_train)
         test = metrics.get_scorer(self.scoring)(pipeline, self.X_test, self.y_test)
-        saved = [] if self.save is None else [self._save(pipeline, result, test)]
+        saved = [] if self.save is None else [self._save(self.save, pipeline, result, test)]
         return [
             f"dataset: {self.data.name} ({self.data.task}, {len(self.y_train)} rows searched, "
             f"{len(self.y_test)} held out)",
@@ -147,10 +147,10 @@ class _Context:
             *saved,
         ]
 
-    def _save(self, pipeline: Any, result: Any, test: float) -> str:
+    def _save(self, save: _SaveTo, pipeline: Any, result: Any, test: float) -> str:
         """Write the pipeline fitted on the searched rows (the one whose test score is shown)."""
         name = result.study.study_name
-        path = save_model(pipeline, self.save.path(name), target=self.data.target,
+        path = save_model(pipeline, save.path(name), target=self.data.target,
                           task=self.data.task,
                           info={"study": name, "dataset": self.data.name, "scoring": self.scoring,
                                 f"cv_{self.scoring}": result.best_score,

@@ -17,7 +17,7 @@ from typing import Any
 
 from da_bridge._imports import require
 
-base = require("sklearn.base", "sklearn")
+base: Any = require("sklearn.base", "sklearn")  # the classes below subclass its estimators
 
 #: Categories kept per column; rarer ones share one "infrequent" column.
 MAX_CATEGORIES = 20
