@@ -36,9 +36,9 @@ import numpy as np
 from da_bridge import _explore
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.errors import ReplayError, SpaceError
+from da_bridge.errors import InvalidArchitectureError, ReplayError, SpaceError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
-from da_bridge.searchers.base import Proposal, Searcher
+from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 ALGORITHMS = ("tpe", "rand", "anneal")
@@ -137,6 +137,14 @@ class HyperoptSearcher(Searcher):
         self._running: dict[int, tuple[dict, dict[str, Any]]] = {}
 
     def ask(self) -> Proposal:
+        """Hyperopt's next point; a point the space rejects is told as failed and redrawn."""
+        return until_valid(self._ask, self.space, on_reject=self._reject)
+
+    def _reject(self, exc: InvalidArchitectureError) -> None:
+        _finish(_hyperopt(), self._rejected, None)
+        self.trials.refresh()
+
+    def _ask(self) -> Proposal:
         trials = self.trials
         ids = trials.new_trial_ids(1)
         trials.refresh()
@@ -145,6 +153,7 @@ class HyperoptSearcher(Searcher):
         trials.refresh()
         doc = trials._dynamic_trials[-1]  # the inserted copy, which `tell` updates
         config = {label: vals[0] for label, vals in doc["misc"]["vals"].items() if vals}
+        self._rejected = doc
         arch = self._compiled.decode(self._compiled.evaluate(config))
         self._running[doc["tid"]] = doc, arch.values
         return Proposal(arch, dict(arch.values), token=doc["tid"])

@@ -29,8 +29,9 @@ from typing import Any
 from da_bridge import _explore
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
+from da_bridge.errors import InvalidArchitectureError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
-from da_bridge.searchers.base import Proposal, Searcher
+from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 ESTIMATORS = ("ET", "RF", "GP")
@@ -157,9 +158,19 @@ class SkoptSearcher(Searcher):
         self.impute_inactive = impute_inactive
 
     def ask(self) -> Proposal:
+        """skopt's next point; a point the space rejects is told as the worst loss and redrawn."""
+        return until_valid(self._ask, self.space, on_reject=self._reject)
+
+    def _ask(self) -> Proposal:
         x = [_plain(c) for c in self.optimizer.ask()]
+        self._rejected = x
         arch = self.decode(x[:len(self.decode.dimensions)])
         return Proposal(arch, dict(arch.values), token=x)
+
+    def _reject(self, exc: InvalidArchitectureError) -> None:
+        # Before any loss is known there is nothing to tell; skopt's initial points are random.
+        if self._worst is not None:
+            self.optimizer.tell(self._rejected, self._worst)
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
         asked = proposal.token if isinstance(proposal.token, list) and \

@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from da_bridge.errors import CycleError, SpaceError, UnspecifiedError
+from da_bridge.errors import CycleError, InvalidArchitectureError, SpaceError, UnspecifiedError
 from da_bridge.modules import Input, Module, Output
 
 if TYPE_CHECKING:
@@ -97,6 +97,8 @@ class Architecture:
         if fn is None:
             try:
                 fn = module.fn(module.values)
+            except InvalidArchitectureError:
+                raise
             except Exception as exc:
                 raise SpaceError(f"compiling module {module.path!r} raised "
                                  f"{type(exc).__name__}: {exc}") from exc

@@ -103,7 +103,8 @@ class Module:
 
 
 def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] | None = None,
-          inputs: Sequence[str] = ("in",), outputs: Sequence[str] = ("out",)) -> Fragment:
+          inputs: Sequence[str] = ("in",), outputs: Sequence[str] = ("out",), *,
+          scope: str | None = None) -> Fragment:
     """A module that computes: `compile_fn(values)` returns `forward(inputs) -> outputs`.
 
     Args:
@@ -112,6 +113,8 @@ def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] |
         hyperparameters: `{property: Hyperparameter or fixed value}`.
         inputs: Input port names.
         outputs: Output port names.
+        scope: Put the module under this extra scope segment (`scope/name`);
+            None keeps the current scope.
 
     Example:
         >>> from da_bridge import SearchSpace, Discrete
@@ -121,16 +124,21 @@ def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] |
         >>> SearchSpace(scale).replay({"scale.k": 3}).forward({"in": 5})
         {'out': 15}
     """
-    return Module("basic", name, compile_fn, hyperparameters or {}, inputs, outputs).fragment()
+    return _module("basic", name, compile_fn, hyperparameters, inputs, outputs, scope)
 
 
 def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, Any] | None = None,
-                 inputs: Sequence[str] = ("in",), outputs: Sequence[str] = ("out",)) -> Fragment:
+                 inputs: Sequence[str] = ("in",), outputs: Sequence[str] = ("out",), *,
+                 scope: str | None = None) -> Fragment:
     """A module that rewrites the graph: once its hyperparameters have values,
     `fn(values)` builds the fragment that takes its place.
 
     The fragment must have exactly the declared input and output names. What
-    `fn` builds is named under this module's path.
+    `fn` builds is named under this module's path. `scope` puts the module
+    under an extra scope segment (DeepArchitect's `scope=` argument named the
+    registry the module's name went into; here a scope is a path segment).
+    `fn` may raise `InvalidArchitectureError` to reject the combination of
+    values it got: sampling and searchers then draw another architecture.
 
     Example:
         >>> from da_bridge import SearchSpace, Discrete, siso_sequential
@@ -140,7 +148,15 @@ def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, An
         >>> space.count()
         2
     """
-    return Module("substitution", name, fn, hyperparameters or {}, inputs, outputs).fragment()
+    return _module("substitution", name, fn, hyperparameters, inputs, outputs, scope)
+
+
+def _module(kind: str, name: str, fn: Callable[..., Any], hyperparameters: Mapping[str, Any] | None,
+            inputs: Sequence[str], outputs: Sequence[str], scope: str | None) -> Fragment:
+    if scope is None:
+        return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
+    with _paths.scope(scope):
+        return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
 
 
 def identity(name: str = "identity") -> Fragment:

@@ -8,9 +8,41 @@ from typing import Any
 from da_bridge._graph import Graph
 from da_bridge._rng import Seed, as_random
 from da_bridge.architecture import Architecture
-from da_bridge.errors import AssignmentError, ReplayError, SpaceError
+from da_bridge.errors import (
+    AssignmentError,
+    InvalidArchitectureError,
+    NoValidArchitectureError,
+    ReplayError,
+    SpaceError,
+)
 from da_bridge.hyperparameters import Hyperparameter
 from da_bridge.modules import Fragment, Module
+
+#: Rejected draws in a row after which sampling gives up.
+MAX_REJECTIONS = 1000
+
+
+def draw_valid(space: SearchSpace, step: Callable[[Unfolding], None], *,
+               max_rejections: int = MAX_REJECTIONS) -> Architecture:
+    """Unfold `space` with `step(u)` (assigns `u.next()`) until an architecture is accepted.
+
+    Each rejected attempt (`InvalidArchitectureError`) starts a fresh instance.
+
+    Raises:
+        NoValidArchitectureError: `max_rejections` attempts in a row were rejected.
+    """
+    last: InvalidArchitectureError | None = None
+    for _ in range(max(1, max_rejections)):
+        try:
+            u = space.unfold()
+            while u.next() is not None:
+                step(u)
+            return u.architecture()
+        except InvalidArchitectureError as exc:
+            last = exc
+    raise NoValidArchitectureError(
+        f"{space!r}: all {max_rejections} draws were rejected; the last one because: {last}. "
+        "Relax the constraint or raise max_rejections") from last
 
 
 class NamedHyperparameter:
@@ -174,13 +206,27 @@ class SearchSpace:
                               f"(live: {list(u.values)[:8]})")
         return u.architecture()
 
-    def sample(self, rng: Seed | None = None) -> Architecture:
-        """A random architecture: every exposed hyperparameter drawn uniformly."""
+    def sample(self, rng: Seed | None = None, *,
+               max_rejections: int = MAX_REJECTIONS) -> Architecture:
+        """A random architecture: every exposed hyperparameter drawn uniformly.
+
+        An architecture the space rejects (a substitution raised
+        `InvalidArchitectureError`) is drawn again, from the same `rng`.
+
+        Raises:
+            NoValidArchitectureError: `max_rejections` draws in a row were rejected.
+        """
         rng = as_random(rng)
-        u = self.unfold()
-        while (h := u.next()) is not None:
-            u.assign(h.sample(rng))
-        return u.architecture()
+        return draw_valid(self, lambda u: u.assign(u.next().sample(rng)),
+                          max_rejections=max_rejections)
+
+    def rejection(self, values: Mapping[str, Any]) -> str | None:
+        """Why the space rejects a values map (`InvalidArchitectureError`), or None."""
+        try:
+            self.replay(values, strict=False)
+        except InvalidArchitectureError as exc:
+            return str(exc)
+        return None
 
     def count(self) -> int | float:
         """The exact number of distinct architectures; `math.inf` if continuous.

@@ -26,7 +26,7 @@ from da_bridge import (
     siso_repeat,
     siso_sequential,
 )
-from da_bridge.adapters.optuna import VALUES_ATTR, OptunaSearcher
+from da_bridge.adapters.optuna import REJECTED_ATTR, VALUES_ATTR, OptunaSearcher
 from da_bridge.runner import SEARCHERS, make_searcher
 from da_bridge.spaces.examples import op, poster_space
 from da_bridge.store import load_study
@@ -186,3 +186,34 @@ def test_ask_tell_without_the_runner(name):
         proposal = searcher.ask()
         assert space.replay(proposal.values).to_json() == proposal.architecture.to_json()
         searcher.tell(proposal, None if i == 2 else objective(proposal.architecture))
+
+
+def rejecting_space() -> SearchSpace:
+    """Half of the structures are rejected by the substitution that builds them."""
+    from da_bridge import InvalidArchitectureError, substitution
+
+    def cell(values):
+        if values["a"] == values["b"]:
+            raise InvalidArchitectureError("a and b must differ")
+        return siso_repeat(lambda: op("conv", {"filters": Discrete([8, 16])}), values["a"] + 1)
+
+    return SearchSpace(lambda: substitution(
+        "cell", cell, {"a": Int(0, 2), "b": Int(0, 2)}))
+
+
+@pytest.mark.parametrize("name", _slow_if(NAMES))
+def test_every_searcher_proposes_only_valid_architectures(name):
+    space = rejecting_space()
+    result = search(space, lambda arch: float(len(arch.values)), n_trials=12, searcher=name,
+                    seed=0, storage=":memory:")
+    states = optuna.trial.TrialState
+    complete = [t for t in result.trials if t.state == states.COMPLETE]
+    for trial in complete:
+        values = trial.user_attrs[VALUES_ATTR]
+        assert values["cell.a"] != values["cell.b"]
+        space.replay(values)
+    # Optuna's own sampler finds out inside the trial: the trial is pruned, with the reason.
+    rejected = [t for t in result.trials if t.state == states.PRUNED]
+    assert all(t.user_attrs[REJECTED_ATTR] == "a and b must differ" for t in rejected)
+    assert len(complete) + len(rejected) == 12 and len(complete) >= 6
+    assert name == "optuna" or not rejected  # the others draw again before proposing

@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from da_bridge._explore import index_of, values_of
-from da_bridge.errors import ReplayError
+from da_bridge.errors import InvalidArchitectureError, ReplayError
 from da_bridge.hyperparameters import Hyperparameter
-from da_bridge.searchers.base import Proposal, Searcher
+from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 #: The child key of a hyperparameter that is sampled instead of branched on.
@@ -78,6 +78,14 @@ class MCTSSearcher(Searcher):
         self._losses: list[float] = []  # every loss told, sorted
 
     def ask(self) -> Proposal:
+        return until_valid(self._descend, self.space, on_reject=self._reject)
+
+    def _reject(self, exc: InvalidArchitectureError) -> None:
+        """A rejected path counts as a visit without a loss, so UCT moves elsewhere."""
+        self.tell(Proposal(None, {}, token=self._rejected_keys), None)  # type: ignore[arg-type]
+
+    def _descend(self) -> Proposal:
+        self._rejected_keys: tuple = ()
         u, keys = self.space.unfold(), list[Any]()
         node: _Node | None = self.root
         while (h := u.next()) is not None:
@@ -90,7 +98,11 @@ class MCTSSearcher(Searcher):
                     self._select(node, len(options))
                 value = options[key]
             keys.append(key)
-            u.assign(value)
+            try:
+                u.assign(value)
+            except InvalidArchitectureError:
+                self._rejected_keys = tuple(keys)
+                raise
             node = None if node is None else node.children.get(key)
         arch = u.architecture()
         return Proposal(arch, dict(arch.values), token=tuple(keys))
