@@ -26,13 +26,18 @@ SubstitutionFn = Callable[[dict[str, Any]], Fragment]
 
 
 class Input:
-    """An input port; fed by at most one output."""
+    """An input port; fed by at most one output.
 
-    __slots__ = ("module", "name", "source")
+    `val` holds the value the last `Architecture.forward(..., keep_values=True)`
+    passed through it (DeepArchitect's `.val`).
+    """
+
+    __slots__ = ("module", "name", "source", "val")
 
     def __init__(self, module: Module, name: str) -> None:
         self.module, self.name = module, name
         self.source: Output | None = None
+        self.val: Any = None
 
     def __repr__(self) -> str:
         return f"<Input {self.module.path}:{self.name}>"
@@ -48,13 +53,14 @@ class Input:
 
 
 class Output:
-    """An output port; may feed many inputs."""
+    """An output port; may feed many inputs. `val`: as for `Input`."""
 
-    __slots__ = ("module", "name", "targets")
+    __slots__ = ("module", "name", "targets", "val")
 
     def __init__(self, module: Module, name: str) -> None:
         self.module, self.name = module, name
         self.targets: list[Input] = []
+        self.val: Any = None
 
     def __repr__(self) -> str:
         return f"<Output {self.module.path}:{self.name}>"
@@ -70,7 +76,7 @@ class Module:
     """A node of a search-space instance. Built by `basic` and `substitution`."""
 
     __slots__ = ("kind", "name", "path", "index", "hyperparameters", "fixed", "inputs",
-                 "outputs", "fn", "graph", "pending", "alive")
+                 "outputs", "fn", "graph", "pending", "alive", "owner")
 
     def __init__(self, kind: str, name: str, fn: Callable[..., Any],
                  hyperparameters: Mapping[str, Any], inputs: Sequence[str],
@@ -86,6 +92,7 @@ class Module:
         self.outputs = {n: Output(self, n) for n in _port_names(self.path, outputs, "output")}
         self.graph: Graph = ctx.instance
         self.pending, self.alive = 0, True
+        self.owner: Any = None  # the object that built it, e.g. a da_bridge.compat Module
         self.index = self.graph.add_module(self)
 
     def __repr__(self) -> str:
