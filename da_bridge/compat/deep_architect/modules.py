@@ -25,6 +25,7 @@ from da_bridge.space import SearchSpace
 
 __all__ = [
     "SearchSpaceFactory",
+    "as_search_space",
     "buffer_io",
     "dense_block",
     "hyperparameter_aggregator",
