@@ -36,7 +36,13 @@ import numpy as np
 from da_bridge import _explore
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.errors import InvalidArchitectureError, ReplayError, SpaceError
+from da_bridge.errors import (
+    InvalidArchitectureError,
+    OptionError,
+    OptionTypeError,
+    ReplayError,
+    SpaceError,
+)
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
@@ -201,7 +207,7 @@ def _algorithm(hyperopt: Any, algo: str | Callable) -> Callable:
     if callable(algo):
         return algo
     if algo not in ALGORITHMS:
-        raise ValueError(f"algo must be one of {list(ALGORITHMS)} or a suggest function; "
+        raise OptionError(f"algo must be one of {list(ALGORITHMS)} or a suggest function; "
                          f"got {algo!r}")
     return getattr(hyperopt, algo).suggest
 
@@ -243,7 +249,7 @@ _CACHE: weakref.WeakKeyDictionary[SearchSpace, dict[tuple, _Compiled]] = \
 
 def _compile(space: SearchSpace, flat: bool, max_states: int) -> _Compiled:
     if not isinstance(space, SearchSpace):
-        raise TypeError(f"a SearchSpace is needed; got {space!r}")
+        raise OptionTypeError(f"a SearchSpace is needed; got {space!r}")
     by_options = _CACHE.setdefault(space, {})
     if (flat, max_states) not in by_options:
         by_options[flat, max_states] = _Compiled(space, flat, max_states)
@@ -379,7 +385,7 @@ class _Compiled:
 def _tree_or_none(space: SearchSpace, max_states: int) -> _explore.Node | None:
     try:
         return _explore.tree(space, max_states=max_states)
-    except _explore.SpaceTooLarge:
+    except _explore.SpaceTooLargeError:
         warnings.warn(f"{space!r} is too large to compile as a tree of hp.choice within "
                       f"max_states={max_states}; using a flat union of its hyperparameters "
                       "(inactive ones are ignored)", UserWarning, stacklevel=4)
@@ -403,7 +409,7 @@ def _leaf_expr(hp: Any, scope: Any, label: str | None, slot: _explore.Slot) -> A
         if h.log:
             return hp.loguniform(label, math.log(h.low), math.log(h.high))
         return hp.uniform(label, h.low, h.high)
-    raise TypeError(f"{slot.path!r}: no Hyperopt distribution for {h!r}")
+    raise OptionTypeError(f"{slot.path!r}: no Hyperopt distribution for {h!r}")
 
 
 def _sample_form(h: Hyperparameter, value: Any) -> Any:

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from da_bridge._explore import domain_key
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.errors import InvalidArchitectureError
+from da_bridge.errors import InvalidArchitectureError, OptionTypeError, ReplayError
 from da_bridge.hyperparameters import Discrete, Float, Int
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import NamedHyperparameter, SearchSpace
@@ -93,7 +93,7 @@ def suggest(trial: optuna.trial.BaseTrial, h: NamedHyperparameter) -> Any:
         return trial.suggest_int(h.name, decl.low, decl.high, step=decl.step, log=decl.log)
     if isinstance(decl, Float):
         return trial.suggest_float(h.name, decl.low, decl.high, log=decl.log)
-    raise TypeError(f"{h.name!r}: no Optuna distribution for {decl!r}")
+    raise OptionTypeError(f"{h.name!r}: no Optuna distribution for {decl!r}")
 
 
 def domain_name(h: NamedHyperparameter) -> str:
@@ -130,8 +130,6 @@ def _rejected_class() -> type:
 
 def replay_trial(space: SearchSpace, trial: optuna.trial.FrozenTrial) -> Architecture:
     """The architecture a stored trial evaluated, rebuilt from its user attributes."""
-    from da_bridge.errors import ReplayError
-
     values = trial.user_attrs.get(VALUES_ATTR)
     if values is None:
         raise ReplayError(f"trial {trial.number} has no {VALUES_ATTR!r} user attribute; "

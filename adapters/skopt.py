@@ -29,7 +29,7 @@ from typing import Any
 from da_bridge import _explore
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.errors import InvalidArchitectureError
+from da_bridge.errors import InvalidArchitectureError, OptionError, OptionTypeError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
@@ -97,7 +97,7 @@ class Decoder:
 
     def __call__(self, x: Sequence[Any]) -> Architecture:
         if len(x) != len(self._slots):
-            raise ValueError(f"a point needs {len(self._slots)} coordinates; got {len(x)}")
+            raise OptionError(f"a point needs {len(self._slots)} coordinates; got {len(x)}")
         return _explore.replay(self.space, self._value_of(x))
 
     def _value_of(self, x: Sequence[Any]):
@@ -199,11 +199,11 @@ class SkoptSearcher(Searcher):
 
 def _check_estimator(base_estimator: Any) -> None:
     if isinstance(base_estimator, str) and base_estimator.upper() == "GBRT":
-        raise ValueError(
+        raise OptionError(
             "base_estimator='GBRT' is broken in scikit-optimize 0.10.2 on current "
             "scikit-learn and numpy (its regressor tags and np.in1d); use 'ET', 'RF' or 'GP'")
     if isinstance(base_estimator, str) and base_estimator.upper() not in ESTIMATORS:
-        raise ValueError(f"base_estimator must be one of {list(ESTIMATORS)} or a regressor; "
+        raise OptionError(f"base_estimator must be one of {list(ESTIMATORS)} or a regressor; "
                          f"got {base_estimator!r}")
 
 
@@ -219,7 +219,7 @@ def _dimension(space_module: Any, slot: _explore.Slot, name: str) -> Any:
     if isinstance(h, Float):
         prior = "log-uniform" if h.log else "uniform"
         return space_module.Real(h.low, h.high, prior=prior, name=name)
-    raise TypeError(f"{slot.path!r}: no skopt dimension for {h!r}")
+    raise OptionTypeError(f"{slot.path!r}: no skopt dimension for {h!r}")
 
 
 def _coordinate(h: Hyperparameter, value: Any) -> Any:

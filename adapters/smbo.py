@@ -5,7 +5,7 @@ features hashed from counter-based names (`M.Conv2D-3`) with Python's
 salted `hash()`, so a model saved in one process was meaningless in the next
 and the names changed with construction order. Here:
 
-- features are keyed by stable path names (`da_bridge.surrogate.Featurizer`):
+- features are keyed by stable path names (`da_bridge.adapters.surrogate.Featurizer`):
   one-hot indicators of categorical choices, numeric values as they are,
   nothing for hyperparameters that are not live in an architecture, and
   counts of each value of a property across paths (how many `*.op` are
@@ -30,12 +30,12 @@ from typing import Any
 import numpy as np
 
 from da_bridge._imports import require
-from da_bridge.errors import NoValidArchitectureError
+from da_bridge.adapters.surrogate import SurrogateModel, make_estimator
+from da_bridge.errors import NoValidArchitectureError, OptionError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.searchers.evolution import MUTATION_TRIES
 from da_bridge.space import MAX_REJECTIONS, SearchSpace
-from da_bridge.surrogate import SurrogateModel, make_estimator
 
 Values = dict[str, Any]
 Y_TRANSFORMS = ("log", "rank", None)
@@ -84,11 +84,11 @@ class SMBOSearcher(Searcher):
                             ("max_mutations", max_mutations)):
             low = 1 if name in ("n_initial", "n_trees") else 0
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
-                raise ValueError(f"{name} must be an integer >= {low}; got {value!r}")
+                raise OptionError(f"{name} must be an integer >= {low}; got {value!r}")
         if not 0.0 <= random_fraction <= 1.0:
-            raise ValueError(f"random_fraction must be in [0, 1]; got {random_fraction!r}")
+            raise OptionError(f"random_fraction must be in [0, 1]; got {random_fraction!r}")
         if y_transform not in Y_TRANSFORMS:
-            raise ValueError(f"y_transform must be one of {list(Y_TRANSFORMS)}; "
+            raise OptionError(f"y_transform must be one of {list(Y_TRANSFORMS)}; "
                              f"got {y_transform!r}")
         make_estimator(estimator, seed, n_estimators=n_trees)  # fail now, not at trial 11
         self.estimator, self.n_trees, self.y_transform = estimator, n_trees, y_transform

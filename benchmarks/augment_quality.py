@@ -115,7 +115,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="5 trials, seed 0 only")
     parser.add_argument("--trials", type=int, default=30)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--searcher", default="optuna", choices=sorted(da_bridge.runner.SEARCHERS))
+    parser.add_argument("--searcher", default="optuna",
+                        choices=sorted(da_bridge.study.runner.SEARCHERS))
     parser.add_argument("--evaluator", choices=("sklearn", "cnn"), default="sklearn")
     parser.add_argument("--copies", type=int, default=4)
     parser.add_argument("--epochs", type=int, default=20, help="CNN epochs")

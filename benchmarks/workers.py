@@ -35,7 +35,7 @@ import optuna
 
 from da_bridge import search
 from da_bridge.spaces.examples import poster_space
-from da_bridge.worker import run_worker
+from da_bridge.study.worker import run_worker
 
 ROOT = Path(__file__).parents[1]
 

@@ -22,21 +22,29 @@ from da_bridge.errors import (
     AssignmentError,
     CycleError,
     DABridgeError,
+    DatasetError,
     DomainError,
     InvalidArchitectureError,
     MissingExtraError,
     NameClashError,
     NoValidArchitectureError,
+    ObjectiveCrashError,
+    ObjectiveError,
+    OptionError,
+    OptionTypeError,
     ReplayError,
     SpaceError,
+    SpaceTooLargeError,
+    StoreError,
     SubstitutionError,
+    TrialTimeoutError,
     UnspecifiedError,
 )
 from da_bridge.hyperparameters import Bool, Dependent, Discrete, Float, Hyperparameter, Int
 from da_bridge.modules import Input, Output, basic, identity, substitution
-from da_bridge.results import load_results
-from da_bridge.runner import SearchResult, search
 from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding
+from da_bridge.study.results import load_results
+from da_bridge.study.runner import SearchResult, search
 from da_bridge.viz import draw
 
 __all__ = [
@@ -45,6 +53,7 @@ __all__ = [
     "Bool",
     "CycleError",
     "DABridgeError",
+    "DatasetError",
     "Dependent",
     "Discrete",
     "DomainError",
@@ -56,13 +65,20 @@ __all__ = [
     "MissingExtraError",
     "NameClashError",
     "NamedHyperparameter",
+    "ObjectiveCrashError",
+    "ObjectiveError",
+    "OptionError",
+    "OptionTypeError",
     "NoValidArchitectureError",
     "Output",
     "ReplayError",
     "SearchResult",
     "SearchSpace",
     "SpaceError",
+    "SpaceTooLargeError",
+    "StoreError",
     "SubstitutionError",
+    "TrialTimeoutError",
     "Unfolding",
     "UnspecifiedError",
     "__version__",

@@ -29,7 +29,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from da_bridge.architecture import Architecture
-from da_bridge.errors import DABridgeError, DomainError, ReplayError, SpaceError
+from da_bridge.errors import (
+    DomainError,
+    OptionTypeError,
+    ReplayError,
+    SpaceError,
+    SpaceTooLargeError,
+)
 from da_bridge.hyperparameters import Dependent, Discrete, Float, Hyperparameter, Int
 from da_bridge.space import SearchSpace, Unfolding
 
@@ -39,10 +45,6 @@ MAX_STATES = 2_000
 MAX_SLOT_STATES = 20_000
 
 SlotKey = tuple[str, tuple]
-
-
-class SpaceTooLarge(DABridgeError, ValueError):
-    """Exploring the space needs more instances than the budget allows."""
 
 
 class _ContinuousChoice(SpaceError):
@@ -147,14 +149,14 @@ def default_value(h: Hyperparameter) -> Any:
         return h.values[0]
     if isinstance(h, (Int, Float)):
         return h.low
-    raise TypeError(f"no default value for {h!r}")
+    raise OptionTypeError(f"no default value for {h!r}")
 
 
 def tree(space: SearchSpace, *, max_states: int = MAX_STATES) -> Node:
     """The structural tree of a finite-structured space.
 
     Raises:
-        SpaceTooLarge: exploring needs more than `max_states` instances.
+        SpaceTooLargeError: exploring needs more than `max_states` instances.
         SpaceError: a continuous hyperparameter decides the structure.
 
     Example:
@@ -246,7 +248,7 @@ class _Budget:
     def state(self, prefix: Mapping[str, Any]) -> Unfolding:
         self.states += 1
         if self.states > self.max_states:
-            raise SpaceTooLarge(f"exploring {self.space!r} needs more than max_states="
+            raise SpaceTooLargeError(f"exploring {self.space!r} needs more than max_states="
                                 f"{self.max_states} fresh instances")
         u = self.space.unfold()
         for path, value in prefix.items():

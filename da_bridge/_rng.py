@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from typing import Any
 
+from da_bridge.errors import OptionTypeError
+
 Seed = int | random.Random | Any  # an int, a random.Random or a numpy Generator
 
 
@@ -26,4 +28,4 @@ def as_random(rng: Seed | None) -> random.Random:
         return random.Random(rng)
     if hasattr(rng, "integers"):
         return random.Random(int(rng.integers(0, 2**63 - 1)))
-    raise TypeError(f"rng must be an int, random.Random or numpy Generator; got {rng!r}")
+    raise OptionTypeError(f"rng must be an int, random.Random or numpy Generator; got {rng!r}")

@@ -78,3 +78,52 @@ class UnspecifiedError(DABridgeError, ValueError):
 
 class MissingExtraError(DABridgeError, ImportError):
     """An optional dependency is not installed; the message says which extra adds it."""
+
+
+class SpaceTooLargeError(DABridgeError, ValueError):
+    """Exploring or counting a space needs more work than its budget allows."""
+
+
+class OptionError(DABridgeError, ValueError):
+    """An invalid option of a function or command: a count below 1, an unknown name.
+
+    Example:
+        >>> raise OptionError("n_trials must be a positive integer; got -1")
+        Traceback (most recent call last):
+        ...
+        da_bridge.errors.OptionError: n_trials must be a positive integer; got -1
+    """
+
+
+class OptionTypeError(DABridgeError, TypeError):
+    """An option of the wrong type: a space that is not a SearchSpace, an objective that is
+    not callable."""
+
+
+class ObjectiveError(DABridgeError, ValueError):
+    """The objective returned something that is not a usable score."""
+
+
+class TrialTimeoutError(DABridgeError, TimeoutError):
+    """An objective ran past its per-trial time limit and was stopped."""
+
+
+class ObjectiveCrashError(DABridgeError, RuntimeError):
+    """The process evaluating an objective died without reporting a score."""
+
+
+class StoreError(DABridgeError, LookupError):
+    """A storage that cannot be opened, or a study that is not in it."""
+
+
+class DatasetError(DABridgeError, ValueError):
+    """A dataset that cannot be loaded: a missing file, an unknown column, no rows.
+
+    Example:
+        >>> from da_bridge.spaces.sklearn import DatasetError, load_dataset
+        >>> try:
+        ...     load_dataset("mnist")
+        ... except ValueError as exc:
+        ...     print(type(exc).__name__, str(exc).split(";")[0])
+        DatasetError unknown dataset 'mnist'
+    """

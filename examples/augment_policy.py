@@ -33,7 +33,7 @@ from da_bridge.spaces.augment import (  # noqa: E402
     save_policy_grid,
     to_policy,
 )
-from da_bridge.store import runs_dir  # noqa: E402
+from da_bridge.study.store import runs_dir  # noqa: E402
 
 FAST = bool(os.environ.get("DA_BRIDGE_FAST"))
 GEOMETRIC = ["identity", "rotate", "shear_x", "shear_y", "translate_x", "translate_y", "zoom"]

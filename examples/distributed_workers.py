@@ -4,7 +4,7 @@
     DA_BRIDGE_STORAGE=postgresql+psycopg2://... python examples/distributed_workers.py
     python examples/distributed_workers.py            # no URL: a journal file, runs anywhere
 
-Each worker is a separate process running `da_bridge.worker.run_worker` with the same
+Each worker is a separate process running `da_bridge.study.worker.run_worker` with the same
 storage and study name; the first one creates the study, the others join it. The same
 works across machines: run `da-bridge worker` (or this `run_worker` call) on each one
 against a PostgreSQL URL. Options: --workers N (default 4), --trials T (default 40; the
@@ -26,8 +26,8 @@ import optuna
 
 from da_bridge.adapters.optuna import VALUES_ATTR
 from da_bridge.spaces.examples import poster_space
-from da_bridge.store import load_study
-from da_bridge.worker import run_worker
+from da_bridge.study.store import load_study
+from da_bridge.study.worker import run_worker
 
 FAST = bool(os.environ.get("DA_BRIDGE_FAST"))
 

@@ -37,11 +37,11 @@ from da_bridge import (
     substitution,
 )
 from da_bridge.adapters.optuna import VALUES_ATTR, replay_trial
-from da_bridge.runner import ObjectiveError
+from da_bridge.errors import ObjectiveError, StoreError, TrialTimeoutError
 from da_bridge.spaces.examples import op, poster_space
-from da_bridge.store import StoreError, load_study, open_storage
-from da_bridge.timeouts import TrialTimeoutError, with_trial_timeout
-from da_bridge.worker import run_worker
+from da_bridge.study.store import load_study, open_storage
+from da_bridge.study.timeouts import with_trial_timeout
+from da_bridge.study.worker import run_worker
 
 COMPLETE, FAIL = optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL
 

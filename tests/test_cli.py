@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from da_bridge.cli import main
-from da_bridge.store import load_study
+from da_bridge.study.store import load_study
 
 OBJECTIVE = "def width(arch):\n    return float(sum(v for k, v in arch.values.items() " \
             "if k.endswith('filters')))\n"

@@ -27,7 +27,7 @@ from da_bridge.cli import main
 from da_bridge.errors import DomainError, SpaceError
 from da_bridge.report import dashboard_command, study_space, write_report
 from da_bridge.spaces.examples import poster_space
-from da_bridge.store import load_study
+from da_bridge.study.store import load_study
 
 OBJECTIVE = """
 def width(arch):

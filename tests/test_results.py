@@ -1,4 +1,4 @@
-"""`da_bridge.results`: one row per trial, exported and loaded back unchanged."""
+"""`da_bridge.study.results`: one row per trial, exported and loaded back unchanged."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pandas as pd
 import pytest
 
 import da_bridge
-from da_bridge.results import export_results, load_results
 from da_bridge.spaces.examples import poster_space
 from da_bridge.spaces.nasbench201 import NASBench201Evaluator, nasbench201_space
+from da_bridge.study.results import export_results, load_results
 
 
 def flaky(arch):

@@ -12,9 +12,9 @@ import pytest
 
 from da_bridge import search
 from da_bridge.adapters.optuna import VALUES_ATTR, replay_trial
-from da_bridge.runner import ObjectiveError
+from da_bridge.errors import ObjectiveError
 from da_bridge.spaces.examples import poster_space
-from da_bridge.store import load_study
+from da_bridge.study.store import load_study
 
 COMPLETE, FAIL, PRUNED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
                           optuna.trial.TrialState.PRUNED)
@@ -172,6 +172,16 @@ def test_existing_study_with_other_directions_is_refused():
 def test_parallel_jobs_record_every_trial():
     result = search(poster_space(), width, n_trials=12, n_jobs=2, seed=0, storage=":memory:")
     assert len(result.trials) == 12 and all(t.state == COMPLETE for t in result.trials)
+
+
+def test_parallel_jobs_use_the_constant_liar_and_sequential_runs_do_not():
+    # Threads must see each other's running trials (TPE's constant liar), as the docs promise.
+    parallel = search(poster_space(), width, n_trials=4, n_jobs=2, seed=0, storage=":memory:")
+    tpe = parallel.study.sampler.sampler  # ReadOncePerTrial around TPE
+    assert isinstance(tpe, optuna.samplers.TPESampler) and tpe._constant_liar
+    sequential = search(poster_space(), width, n_trials=2, seed=0, storage=":memory:")
+    assert isinstance(sequential.study.sampler, optuna.samplers.TPESampler)
+    assert not sequential.study.sampler._constant_liar
 
 
 def test_bad_arguments_are_explained():

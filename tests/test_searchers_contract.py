@@ -1,6 +1,6 @@
 """One contract for every searcher `da_bridge.search` knows by name.
 
-Each searcher registered in `da_bridge.runner.SEARCHERS` that imports here runs
+Each searcher registered in `da_bridge.study.runner.SEARCHERS` that imports here runs
 real searches through the runner and the results store: ask/tell, every
 proposal replays, the best is recorded in the store, the same seed gives the
 same run, and a search resumes from the store.
@@ -27,9 +27,9 @@ from da_bridge import (
     siso_sequential,
 )
 from da_bridge.adapters.optuna import REJECTED_ATTR, VALUES_ATTR, OptunaSearcher
-from da_bridge.runner import SEARCHERS, make_searcher
 from da_bridge.spaces.examples import op, poster_space
-from da_bridge.store import load_study
+from da_bridge.study.runner import SEARCHERS, make_searcher
+from da_bridge.study.store import load_study
 
 # Searchers whose surrogate refits on every tell: their 30-trial runs are slow.
 SLOW = {"skopt", "smbo"}

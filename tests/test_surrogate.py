@@ -1,4 +1,4 @@
-"""`da_bridge.surrogate`: path-keyed features, a forest surrogate, a held-out report."""
+"""`da_bridge.adapters.surrogate`: path-keyed features, a forest surrogate, a held-out report."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 from sklearn.ensemble import GradientBoostingRegressor
 
 import da_bridge
+from da_bridge.adapters.surrogate import Featurizer, SurrogateModel
 from da_bridge.spaces.examples import poster_space
 from da_bridge.spaces.nasbench201 import NASBench201Evaluator, nasbench201_space
-from da_bridge.store import load_study
-from da_bridge.surrogate import Featurizer, SurrogateModel, fit, training_data
+from da_bridge.study.store import load_study
+from da_bridge.study.surrogate import fit, training_data
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +50,7 @@ def test_counts_pool_one_property_across_paths():
 def test_feature_names_do_not_depend_on_the_process():
     # DeepArchitect hashed names with the salted hash(); a path is the same everywhere.
     code = ("from da_bridge.spaces.examples import poster_space; "
-            "from da_bridge.surrogate import Featurizer; "
+            "from da_bridge.adapters.surrogate import Featurizer; "
             "print(Featurizer().fit(poster_space().sample(i).json_values() "
             "for i in range(20)).names)")
     outputs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

@@ -13,8 +13,9 @@ import optuna
 import pytest
 
 from da_bridge import search
+from da_bridge.errors import ObjectiveCrashError, TrialTimeoutError
 from da_bridge.spaces.examples import poster_space
-from da_bridge.timeouts import ObjectiveCrashError, TrialTimeoutError, with_trial_timeout
+from da_bridge.study.timeouts import with_trial_timeout
 
 
 def width(arch) -> float:

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from da_bridge.architecture import Architecture
+from da_bridge.study import VALUES_ATTR
 
 
 def console() -> Any:
@@ -22,7 +23,6 @@ def info(line: str) -> None:
 def trials_table(trials: list, title: str, directions: list[str], limit: int = 10) -> Any:
     from rich.table import Table
 
-    from da_bridge.adapters.optuna import VALUES_ATTR
 
     table = Table(title=title, show_lines=False)
     table.add_column("trial", justify="right")

@@ -7,7 +7,7 @@ import math
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli._spaces import TASKS, add_task_arguments, load_space, make_task
+from da_bridge.study.tasks import TASKS, add_task_arguments, load_space, make_task
 
 
 def register(subparsers: Any) -> None:

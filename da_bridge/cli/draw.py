@@ -8,9 +8,13 @@ from pathlib import Path
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli._spaces import TASKS, add_task_arguments, load_space, make_task
-from da_bridge.errors import ReplayError
+from da_bridge.errors import OptionError, ReplayError
+from da_bridge.report import study_space
 from da_bridge.space import SearchSpace
+from da_bridge.study import VALUES_ATTR
+from da_bridge.study.store import load_study
+from da_bridge.study.tasks import TASKS, add_task_arguments, load_space, make_task
+from da_bridge.viz import draw, draw_unfolding, unfold_values
 
 
 def register(subparsers: Any) -> None:
@@ -39,8 +43,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
-    from da_bridge.viz import draw, draw_unfolding
-    from da_bridge.viz._unfolding import unfold_values
 
     space, values = _space_and_values(args, extra)
     options = {"hyperparameters": not args.no_hyperparameters,
@@ -58,26 +60,22 @@ def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
 def _space_and_values(args: argparse.Namespace, extra: list[str]) -> tuple[SearchSpace, dict]:
     if args.study:
         if args.values:
-            raise ValueError("give --values or --study, not both")
+            raise OptionError("give --values or --study, not both")
         return _from_study(args, extra)
     if args.trial is not None:
-        raise ValueError("--trial needs --study")
+        raise OptionError("--trial needs --study")
     if not args.space:
-        raise ValueError("give SPACE (and --values), or --study")
+        raise OptionError("give SPACE (and --values), or --study")
     return _load_space(args.space, extra), _read_values(args.values) if args.values else {}
 
 
 def _from_study(args: argparse.Namespace, extra: list[str]) -> tuple[SearchSpace, dict]:
-    from da_bridge.adapters.optuna import VALUES_ATTR
-    from da_bridge.report import study_space
-    from da_bridge.store import load_study
-
     study = load_study(args.study, args.storage)
     space = _load_space(args.space, extra) if args.space else study_space(study)
     trials = {t.number: t for t in study.get_trials(deepcopy=False)}
     if args.trial is None:
         if len(study.directions) > 1:
-            raise ValueError("a multi-objective study has no single best trial; give --trial N")
+            raise OptionError("a multi-objective study has no single best trial; give --trial N")
         trial = study.best_trial
     elif args.trial in trials:
         trial = trials[args.trial]
@@ -94,7 +92,7 @@ def _from_study(args: argparse.Namespace, extra: list[str]) -> tuple[SearchSpace
 def _load_space(spec: str, extra: list[str]) -> SearchSpace:
     if spec not in TASKS:
         if extra:
-            raise ValueError(f"unrecognized arguments: {' '.join(extra)}")
+            raise OptionError(f"unrecognized arguments: {' '.join(extra)}")
         return load_space(spec)
     task_parser = argparse.ArgumentParser(prog=f"da-bridge draw {spec}")
     add_task_arguments(task_parser, spec)
@@ -108,10 +106,10 @@ def _read_values(text: str) -> dict:
         data = json.loads(source)
     except json.JSONDecodeError as exc:
         what = f"file {text!r}" if path.is_file() else "--values"
-        raise ValueError(f"{what} is not JSON ({exc}); give a values map like "
+        raise OptionError(f"{what} is not JSON ({exc}); give a values map like "
                          '\'{"conv.filters": 64}\' or a JSON file') from None
     if isinstance(data, dict) and isinstance(data.get("values"), dict) and "format" in data:
         data = data["values"]  # an architecture's to_json()
     if not isinstance(data, dict):
-        raise ValueError(f"a values map must be a JSON object; got {type(data).__name__}")
+        raise OptionError(f"a values map must be a JSON object; got {type(data).__name__}")
     return data

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.results import FORMATS, export_results
+from da_bridge.study.results import FORMATS, export_results
 
 
 def register(subparsers: Any) -> None:

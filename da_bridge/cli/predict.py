@@ -7,8 +7,10 @@ import json
 from pathlib import Path
 from typing import Any
 
+from da_bridge.adapters.surrogate import ESTIMATORS
 from da_bridge.cli import _output
-from da_bridge.surrogate import ESTIMATORS, fit, training_data
+from da_bridge.errors import OptionError
+from da_bridge.study.surrogate import fit, training_data
 
 
 def register(subparsers: Any) -> None:
@@ -49,8 +51,8 @@ def _values(text: str) -> dict[str, Any]:
     try:
         values = json.loads(source)
     except json.JSONDecodeError as exc:
-        raise ValueError(f"VALUES_JSON is not JSON ({exc.msg}); give a {{path: value}} "
+        raise OptionError(f"VALUES_JSON is not JSON ({exc.msg}); give a {{path: value}} "
                          "object or a file holding one") from None
     if not isinstance(values, dict) or not values:
-        raise ValueError(f"VALUES_JSON must be a non-empty {{path: value}} object; got {text!r}")
+        raise OptionError(f"VALUES_JSON must be a non-empty {{path: value}} object; got {text!r}")
     return values

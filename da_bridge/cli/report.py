@@ -6,6 +6,9 @@ import argparse
 from typing import Any
 
 from da_bridge.cli import _output
+from da_bridge.cli.draw import _load_space
+from da_bridge.errors import OptionError
+from da_bridge.report import dashboard_command, write_report
 
 
 def register(subparsers: Any) -> None:
@@ -28,11 +31,8 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
-    from da_bridge.cli.draw import _load_space
-    from da_bridge.report import dashboard_command, write_report
-
     if extra and not args.space:
-        raise ValueError(f"unrecognized arguments: {' '.join(extra)}")
+        raise OptionError(f"unrecognized arguments: {' '.join(extra)}")
     space = _load_space(args.space, extra) if args.space else None
     out = args.out or f"report-{args.study}"
     index = write_report(args.study, out, storage=args.storage, space=space, top=args.top,

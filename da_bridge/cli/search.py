@@ -9,11 +9,11 @@ import time
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli._spaces import add_task_arguments, make_task, task_names
-from da_bridge.runner import SEARCHERS, search
-from da_bridge.store import list_studies
-
-CLI_ATTR = "da_bridge.cli"
+from da_bridge.errors import OptionError
+from da_bridge.study import CLI_ATTR
+from da_bridge.study.runner import SEARCHERS, search
+from da_bridge.study.store import list_studies
+from da_bridge.study.tasks import add_task_arguments, make_task, task_names
 
 
 def register(subparsers: Any) -> None:
@@ -77,10 +77,10 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
 def _check_resume(study: str, storage: str | None, resume: bool) -> None:
     exists = study in list_studies(storage)
     if exists and not resume:
-        raise ValueError(f"study {study!r} already exists; pass --resume to continue it "
+        raise OptionError(f"study {study!r} already exists; pass --resume to continue it "
                          "or choose another --study")
     if resume and not exists:
-        raise ValueError(f"--resume: there is no study {study!r} (known: {list_studies(storage)})")
+        raise OptionError(f"--resume: there is no study {study!r} (known: {list_studies(storage)})")
     if resume:
         _output.info(f"resuming study {study!r}")
 

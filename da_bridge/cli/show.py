@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.store import list_studies, load_study
+from da_bridge.study import VALUES_ATTR
+from da_bridge.study.store import list_studies, load_study
 
 
 def register(subparsers: Any) -> None:
@@ -21,7 +22,6 @@ def register(subparsers: Any) -> None:
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
-    from da_bridge.adapters.optuna import VALUES_ATTR
 
     if not args.study:
         for name in list_studies(args.storage):

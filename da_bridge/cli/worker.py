@@ -13,10 +13,12 @@ import signal
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli._spaces import add_task_arguments, make_task, task_names
-from da_bridge.cli.search import CLI_ATTR, add_search_arguments
-from da_bridge.store import StoreError, list_studies, load_study
-from da_bridge.worker import run_worker
+from da_bridge.cli.search import add_search_arguments
+from da_bridge.errors import OptionError, StoreError
+from da_bridge.study import CLI_ATTR
+from da_bridge.study.store import list_studies, load_study
+from da_bridge.study.tasks import add_task_arguments, make_task, task_names
+from da_bridge.study.worker import run_worker
 
 
 def register(subparsers: Any) -> None:
@@ -51,9 +53,9 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
             _task_parser(args.space).print_help()
         return 0
     if not args.study:
-        raise ValueError("a worker needs --study NAME (the same for every worker of a study)")
+        raise OptionError("a worker needs --study NAME (the same for every worker of a study)")
     if args.jobs != 1:
-        raise ValueError("a worker runs one trial at a time; start more workers instead of --jobs")
+        raise OptionError("a worker runs one trial at a time; start more workers instead of --jobs")
     if not args.space:
         args.space, extra = _stored_space(args.study, args.storage)
     args = argparse.Namespace(**vars(args), **vars(_task_parser(args.space).parse_args(extra)))
@@ -89,6 +91,6 @@ def _stored_space(study_name: str, storage: str | None) -> tuple[str, list[str]]
                          f"{list_studies(storage)}); give SPACE to create it") from None
     stored = study.user_attrs.get(CLI_ATTR)
     if not stored or "space" not in stored:
-        raise ValueError(f"study {study_name!r} was not started from the command line; "
+        raise OptionError(f"study {study_name!r} was not started from the command line; "
                          "give SPACE")
     return stored["space"], list(stored.get("options", []))

@@ -12,7 +12,9 @@ from typing import TYPE_CHECKING, Any
 
 from da_bridge.errors import SpaceError
 from da_bridge.space import SearchSpace
-from da_bridge.store import MEMORY, journal_path
+from da_bridge.study import CLI_ATTR, SPACE_ATTR, VALUES_ATTR
+from da_bridge.study.store import MEMORY, journal_path, redact_url
+from da_bridge.study.tasks import TASKS, add_task_arguments, load_space, make_task
 
 if TYPE_CHECKING:
     import optuna
@@ -37,12 +39,9 @@ def study_space(study: optuna.Study) -> SearchSpace:
         >>> study_space(study).count()
         25008
     """
-    from da_bridge.cli._spaces import TASKS, add_task_arguments, load_space, make_task
-    from da_bridge.cli.search import CLI_ATTR
-
     record = study.user_attrs.get(CLI_ATTR)
     if not isinstance(record, dict) or not isinstance(record.get("space"), str):
-        recorded = study.user_attrs.get("da_bridge.space")
+        recorded = study.user_attrs.get(SPACE_ATTR)
         raise SpaceError("the study does not record how to rebuild its space (it was not made by "
                          "`da-bridge search`" + (f"; it was searched on {recorded}" if recorded
                                                   else "") + "); give the space explicitly")
@@ -72,8 +71,6 @@ def dashboard_command(storage: Any, study_name: str) -> str | None:
         >>> dashboard_command("journal:///tmp/a b.journal", "s")
         "optuna-dashboard '/tmp/a b.journal'"
     """
-    from da_bridge.store import _redact
-
     target: str | None
     if storage == MEMORY:
         return None
@@ -86,7 +83,7 @@ def dashboard_command(storage: Any, study_name: str) -> str | None:
     else:
         text = os.fspath(storage)
         text = text.removeprefix("journal://") if text.startswith("journal://") else text
-        target = _redact(text) if "://" in text else str(Path(text).resolve())
+        target = redact_url(text) if "://" in text else str(Path(text).resolve())
     return f"optuna-dashboard {shlex.quote(target)}"
 
 
@@ -127,8 +124,6 @@ class TrialRow:
 
 def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[TrialRow]:
     """The report's view of each trial."""
-    from da_bridge.adapters.optuna import VALUES_ATTR
-
     rows = []
     for t in trials:
         duration = t.duration.total_seconds() if t.duration is not None else None

@@ -24,7 +24,8 @@ from da_bridge.report._study import (
     trial_rows,
 )
 from da_bridge.space import SearchSpace
-from da_bridge.store import load_study
+from da_bridge.study import CLI_ATTR, SPACE_ATTR
+from da_bridge.study.store import load_study, redact_url
 
 if TYPE_CHECKING:
     import optuna
@@ -225,15 +226,13 @@ def _states_text(total: int, states: dict[str, int]) -> str:
 
 
 def _space_text(study: optuna.Study, space: Any) -> str:
-    from da_bridge.cli.search import CLI_ATTR
-
     record = study.user_attrs.get(CLI_ATTR)
     if isinstance(record, dict) and record.get("space"):
         options = " ".join(str(o) for o in record.get("options") or [])
         return f"{record['space']} {options}".strip()
     if space is not None:
         return repr(space)
-    return str(study.user_attrs.get("da_bridge.space", "unknown"))
+    return str(study.user_attrs.get(SPACE_ATTR, "unknown"))
 
 
 def _best_text(study: optuna.Study, names: list[str]) -> str:
@@ -258,9 +257,7 @@ def _space_size(space: Any) -> str | None:
 
 
 def _redacted(location: str) -> str:
-    from da_bridge.store import _redact
-
-    return _redact(location)
+    return redact_url(location)
 
 
 def _dashboard(storage: Any, study: optuna.Study) -> str:

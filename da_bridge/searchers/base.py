@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from da_bridge.architecture import Architecture
-from da_bridge.errors import InvalidArchitectureError, NoValidArchitectureError
+from da_bridge.errors import (
+    InvalidArchitectureError,
+    NoValidArchitectureError,
+    OptionError,
+    OptionTypeError,
+)
 from da_bridge.space import MAX_REJECTIONS, SearchSpace
 
 T = TypeVar("T")
@@ -58,7 +63,7 @@ class Searcher:
     def __init__(self, space: SearchSpace, *, seed: int | None = None,
                  direction: str = "minimize") -> None:
         if not isinstance(space, SearchSpace):
-            raise TypeError(f"{type(self).__name__} needs a SearchSpace; got {space!r}")
+            raise OptionTypeError(f"{type(self).__name__} needs a SearchSpace; got {space!r}")
         self.space, self.seed = space, seed
         self.direction = check_direction(direction)
 
@@ -83,7 +88,7 @@ class Searcher:
 
 def check_direction(direction: str) -> str:
     if direction not in DIRECTIONS:
-        raise ValueError(f"direction must be 'minimize' or 'maximize'; got {direction!r}")
+        raise OptionError(f"direction must be 'minimize' or 'maximize'; got {direction!r}")
     return direction
 
 

@@ -21,7 +21,7 @@ from typing import Any
 
 from da_bridge._rng import Seed, as_random
 from da_bridge.architecture import Architecture
-from da_bridge.errors import DomainError, NoValidArchitectureError, ReplayError
+from da_bridge.errors import DomainError, NoValidArchitectureError, OptionError, ReplayError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
@@ -58,7 +58,7 @@ class EvolutionSearcher(Searcher):
                  sample_size: int = 5) -> None:
         super().__init__(space, seed=seed, direction=direction)
         if not 1 <= sample_size <= population_size:
-            raise ValueError(f"need 1 <= sample_size <= population_size; got sample_size="
+            raise OptionError(f"need 1 <= sample_size <= population_size; got sample_size="
                              f"{sample_size}, population_size={population_size}")
         self.population_size, self.sample_size = population_size, sample_size
         self.population: deque[tuple[dict[str, Any], float]] = deque()

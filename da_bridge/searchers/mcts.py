@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from da_bridge._explore import index_of, values_of
-from da_bridge.errors import InvalidArchitectureError, ReplayError
+from da_bridge.errors import InvalidArchitectureError, OptionError, ReplayError
 from da_bridge.hyperparameters import Hyperparameter
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
@@ -70,7 +70,7 @@ class MCTSSearcher(Searcher):
                  max_branching: int = 32) -> None:
         super().__init__(space, seed=seed, direction=direction)
         if exploration < 0 or max_branching < 1:
-            raise ValueError(f"need exploration >= 0 and max_branching >= 1; got {exploration}, "
+            raise OptionError(f"need exploration >= 0 and max_branching >= 1; got {exploration}, "
                              f"{max_branching}")
         self.exploration, self.max_branching = exploration, max_branching
         self.root = _Node()

@@ -13,6 +13,6 @@ Graphviz is imported when a drawing is made, never by `import da_bridge`.
 """
 
 from da_bridge.viz._dot import draw, render, to_graphviz
-from da_bridge.viz._unfolding import UnfoldingFrames, draw_unfolding
+from da_bridge.viz._unfolding import UnfoldingFrames, draw_unfolding, unfold_values
 
-__all__ = ["UnfoldingFrames", "draw", "draw_unfolding", "render", "to_graphviz"]
+__all__ = ["UnfoldingFrames", "draw", "draw_unfolding", "render", "to_graphviz", "unfold_values"]

@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from da_bridge.architecture import Architecture
-from da_bridge.errors import SpaceError
+from da_bridge.errors import OptionError, OptionTypeError, SpaceError
 
 from . import _program
 from .ops import apply_transform, get_op, resolve_value_range, sample_params
@@ -201,7 +201,7 @@ def program(arch: Architecture) -> tuple[_program.Step, ...]:
         ['ChoiceStep']
     """
     if not isinstance(arch, Architecture):
-        raise TypeError(f"expected a specified Architecture; got {type(arch).__name__}")
+        raise OptionTypeError(f"expected a specified Architecture; got {type(arch).__name__}")
     if set(arch.inputs) != {"in"} or set(arch.outputs) != {"out"}:
         raise SpaceError(f"an augmentation policy has one input 'in' and one output 'out'; "
                          f"got inputs {sorted(arch.inputs)} and outputs {sorted(arch.outputs)}")
@@ -260,5 +260,5 @@ def _run(steps: Sequence[_program.Step], x: np.ndarray, draws: Draws, index: np.
 def _check_batch(images: Any) -> np.ndarray:
     images = np.asarray(images)
     if images.ndim != 4:
-        raise ValueError(f"images must be a batch (N, H, W, C); got shape {images.shape}")
+        raise OptionError(f"images must be a batch (N, H, W, C); got shape {images.shape}")
     return images

@@ -48,6 +48,7 @@ from typing import Any
 import numpy as np
 
 from da_bridge._imports import require
+from da_bridge.errors import OptionError
 
 from . import ops as np_ops
 
@@ -205,13 +206,13 @@ def _with_batch(fn: Callable[[Tensor], Tensor], images: Tensor) -> Tensor:
     if len(images.shape) == 3:
         return k.squeeze(fn(k.expand_dims(images, 0)), 0)
     if len(images.shape) != 4:
-        raise ValueError(f"expected (N, H, W, C) or (H, W, C) images; got {images.shape}")
+        raise OptionError(f"expected (N, H, W, C) or (H, W, C) images; got {images.shape}")
     return fn(images)
 
 
 def _check_static(images: Tensor) -> None:
     if any(dim is None for dim in images.shape[1:]):
-        raise ValueError(f"height, width and channels must be static; got {images.shape}")
+        raise OptionError(f"height, width and channels must be static; got {images.shape}")
 
 
 def _draw(kind: str, images: Tensor, seed: Any) -> Tensor:
@@ -267,7 +268,7 @@ def _classes() -> dict[str, type]:
             self.spec = np_ops.get_op(op)
             self.magnitude = float(magnitude)
             if self.spec.has_magnitude and not 0.0 <= self.magnitude <= 1.0:
-                raise ValueError(f"magnitude must be in [0, 1]; got {magnitude}")
+                raise OptionError(f"magnitude must be in [0, 1]; got {magnitude}")
             self.value_range = None if value_range is None else tuple(value_range)
             self.seed = seed
             self.seed_generator = keras.random.SeedGenerator(seed)
@@ -334,7 +335,7 @@ def _classes() -> dict[str, type]:
         ) -> None:
             super().__init__(autocast=False, **kwargs)
             if not 0.0 <= float(probability) <= 1.0:
-                raise ValueError(f"probability must be in [0, 1]; got {probability}")
+                raise OptionError(f"probability must be in [0, 1]; got {probability}")
             self.layer = layer
             self.probability = float(probability)
             self.seed = seed

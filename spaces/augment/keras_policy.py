@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from da_bridge._imports import require
+from da_bridge.errors import OptionError
 
 from . import _program
 from .keras_layers import make_layer
@@ -101,7 +102,7 @@ def _policy_layer_class() -> type:
             single = len(inputs.shape) == 3
             batch = k.expand_dims(inputs, 0) if single else inputs
             if len(batch.shape) != 4:
-                raise ValueError(f"expected (N, H, W, C) or (H, W, C) images; got {inputs.shape}")
+                raise OptionError(f"expected (N, H, W, C) or (H, W, C) images; got {inputs.shape}")
             out = self.apply_transform(batch, self.sample_draws(batch))
             return k.squeeze(out, 0) if single else out
 

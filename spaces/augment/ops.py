@@ -42,7 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from da_bridge.errors import DomainError
+from da_bridge.errors import DomainError, OptionError
 
 Params = Mapping[str, np.ndarray]
 Seed = np.random.Generator | int | None
@@ -108,14 +108,14 @@ def resolve_value_range(
     if value_range is not None:
         low, high = (float(v) for v in value_range)
         if not high > low:
-            raise ValueError(f"value_range must have high > low; got {value_range!r}")
+            raise OptionError(f"value_range must have high > low; got {value_range!r}")
         return low, high
     dtype = np.dtype(dtype)
     if dtype == np.uint8:
         return 0.0, 255.0
     if np.issubdtype(dtype, np.floating):
         return 0.0, 1.0
-    raise ValueError(f"cannot infer a value range for dtype {dtype}; pass value_range")
+    raise OptionError(f"cannot infer a value range for dtype {dtype}; pass value_range")
 
 
 def _round_half_up(value: float) -> int:
@@ -189,14 +189,14 @@ def affine_coefficients(
 def _check_images(images: np.ndarray) -> np.ndarray:
     images = np.asarray(images)
     if images.ndim != 4:
-        raise ValueError(f"images must be a batch (N, H, W, C); got shape {images.shape}")
+        raise OptionError(f"images must be a batch (N, H, W, C); got shape {images.shape}")
     return images
 
 
 def _check_magnitude(magnitude: float) -> float:
     magnitude = float(magnitude)
     if not 0.0 <= magnitude <= 1.0:
-        raise ValueError(f"magnitude must be in [0, 1]; got {magnitude}")
+        raise OptionError(f"magnitude must be in [0, 1]; got {magnitude}")
     return magnitude
 
 

@@ -14,8 +14,8 @@ import argparse
 import os
 from typing import Any
 
-from da_bridge.cli._spaces import Task
-from da_bridge.store import runs_dir
+from da_bridge.study.store import runs_dir
+from da_bridge.study.tasks import Task
 
 from .compile import to_policy
 from .evaluate import CNNEvaluator, SklearnEvaluator, load_data

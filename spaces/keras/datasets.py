@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from da_bridge._imports import require
+from da_bridge.errors import OptionError
 
 Arrays = tuple[np.ndarray, np.ndarray]
 
@@ -29,9 +30,9 @@ def load_dataset(name: str, *, test_size: float = 0.25, seed: int = 0) -> tuple[
         ((1347, 8, 8, 1), (450, 8, 8, 1), 9)
     """
     if name not in DATASETS:
-        raise ValueError(f"unknown dataset {name!r}; choose one of {list(DATASETS)}")
+        raise OptionError(f"unknown dataset {name!r}; choose one of {list(DATASETS)}")
     if not 0 < test_size < 1:
-        raise ValueError(f"test_size must be in (0, 1); got {test_size!r}")
+        raise OptionError(f"test_size must be in (0, 1); got {test_size!r}")
     datasets = require("sklearn.datasets", "sklearn")
     model_selection = require("sklearn.model_selection", "sklearn")
     digits = datasets.load_digits()

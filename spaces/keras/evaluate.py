@@ -12,6 +12,7 @@ import numpy as np
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
+from da_bridge.errors import OptionError
 
 from ._session import fresh_session
 from .compile import InputShape, model_summary, to_keras_model
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
     import keras
     import optuna
 
-    from da_bridge.runner import SearchResult
+    from da_bridge.study.runner import SearchResult
 
 #: The scores `ClassificationObjective` can return, and the direction of each.
 OBJECTIVES = {
@@ -224,7 +225,7 @@ def pareto_front(result: SearchResult, input_shape: InputShape | None = None, *,
     study = result.study
     shape = input_shape if input_shape is not None else getattr(result.space, "input_shape", None)
     if shape is None:
-        raise ValueError("pareto_front needs input_shape: the space does not record one")
+        raise OptionError("pareto_front needs input_shape: the space does not record one")
     names = list(names or study.metric_names or
                  [f"objective_{i}" for i in range(len(study.directions))])
     reverse = study.directions[0].name == "MAXIMIZE"
@@ -239,7 +240,7 @@ def pareto_front(result: SearchResult, input_shape: InputShape | None = None, *,
 
 def _split(x: np.ndarray, y: np.ndarray, fraction: float, seed: int | None) -> tuple:
     if not 0 < fraction < 1:
-        raise ValueError(f"validation_split must be in (0, 1); got {fraction!r}")
+        raise OptionError(f"validation_split must be in (0, 1); got {fraction!r}")
     order = np.random.default_rng(seed).permutation(len(x))
     n_val = max(1, int(round(len(x) * fraction)))
     val, train = order[:n_val], order[n_val:]
@@ -250,27 +251,27 @@ def _check_objectives(objectives: Sequence[str]) -> tuple[str, ...]:
     names = (objectives,) if isinstance(objectives, str) else tuple(objectives)
     unknown = [n for n in names if n not in OBJECTIVES]
     if not names or unknown or len(set(names)) != len(names):
-        raise ValueError(f"objectives must be distinct names from {sorted(OBJECTIVES)}; "
+        raise OptionError(f"objectives must be distinct names from {sorted(OBJECTIVES)}; "
                          f"got {list(names)}")
     return names
 
 
 def _check_arrays(x: np.ndarray, y: np.ndarray, x_val: np.ndarray, y_val: np.ndarray) -> None:
     if x.ndim < 2 or len(x) != len(y) or len(x_val) != len(y_val):
-        raise ValueError(f"x and y must have as many rows; got x {x.shape}, y {y.shape}, "
+        raise OptionError(f"x and y must have as many rows; got x {x.shape}, y {y.shape}, "
                          f"x_val {x_val.shape}, y_val {y_val.shape}")
     if x.shape[1:] != x_val.shape[1:]:
-        raise ValueError(f"training and validation inputs differ in shape: "
+        raise OptionError(f"training and validation inputs differ in shape: "
                          f"{x.shape[1:]} vs {x_val.shape[1:]}")
 
 
 def _check_positive(**values: Any) -> None:
     for name, value in values.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int; got {value!r}")
+            raise OptionError(f"{name} must be a positive int; got {value!r}")
 
 
 def _known(shape: Sequence[int | None]) -> tuple[int, ...]:
     if any(d is None for d in shape):
-        raise ValueError(f"measure_latency needs a fully known input shape; got {tuple(shape)}")
+        raise OptionError(f"measure_latency needs a fully known input shape; got {tuple(shape)}")
     return tuple(int(d) for d in shape if d is not None)

@@ -14,7 +14,8 @@ import argparse
 from typing import Any
 
 from da_bridge._imports import require
-from da_bridge.cli._spaces import Task
+from da_bridge.errors import OptionError
+from da_bridge.study.tasks import Task
 
 from .compile import KerasSearchSpace, model_summary, to_keras_model
 from .datasets import DATASETS, load_dataset
@@ -71,7 +72,7 @@ def make_task(args: argparse.Namespace) -> Task:
     """
     seed = getattr(args, "seed", None)
     if args.pruner != "none" and len(args.objectives) > 1:
-        raise ValueError("--pruner needs a single objective; Optuna does not prune "
+        raise OptionError("--pruner needs a single objective; Optuna does not prune "
                          "multi-objective studies")
     (x_train, y_train), (x_test, y_test) = load_dataset(args.dataset, seed=seed or 0)
     n_classes = int(max(y_train.max(), y_test.max())) + 1

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 
-from da_bridge.cli._spaces import Task
 from da_bridge.spaces import _tabular
 from da_bridge.spaces.nasbench201.cell import arch_str, nasbench201_space
 from da_bridge.spaces.nasbench201.tabular import NASBench201Evaluator
+from da_bridge.study.tasks import Task
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,10 +10,10 @@ import json
 from typing import Any
 
 from da_bridge.architecture import Architecture
-from da_bridge.cli._spaces import Task
 from da_bridge.spaces import _tabular
 from da_bridge.spaces.nasbenchgraph.macro import macro_architecture, nasbenchgraph_space
 from da_bridge.spaces.nasbenchgraph.tabular import NASBenchGraphEvaluator
+from da_bridge.study.tasks import Task
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.errors import SpaceError
+from da_bridge.errors import OptionTypeError, SpaceError
 
 from ._steps import EMPTY, Chain, Columns, Step, Union, check_chain
 
@@ -37,7 +37,7 @@ def to_pipeline(arch: Architecture) -> Pipeline:
                          KNeighborsClassifier(weights='distance'))])
     """
     if not isinstance(arch, Architecture):
-        raise TypeError(f"to_pipeline needs an Architecture; got {type(arch).__name__}")
+        raise OptionTypeError(f"to_pipeline needs an Architecture; got {type(arch).__name__}")
     if set(arch.inputs) != {"in"} or set(arch.outputs) != {"out"}:
         raise SpaceError(f"to_pipeline needs a single-input single-output space; it has inputs "
                          f"{sorted(arch.inputs)} and outputs {sorted(arch.outputs)}")

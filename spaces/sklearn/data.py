@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from da_bridge._imports import require
-from da_bridge.errors import DABridgeError
+from da_bridge.errors import DatasetError
 
 logger = logging.getLogger(__name__)
 
@@ -23,19 +23,6 @@ DATASETS = {
 TASKS = ("classification", "regression")
 #: A numeric target with at most this many distinct integer values counts as class labels.
 MAX_CLASSES = 20
-
-
-class DatasetError(DABridgeError, ValueError):
-    """A dataset that cannot be loaded: a missing file, an unknown column, no rows.
-
-    Example:
-        >>> from da_bridge.spaces.sklearn import DatasetError, load_dataset
-        >>> try:
-        ...     load_dataset("mnist")
-        ... except ValueError as exc:
-        ...     print(type(exc).__name__, str(exc).split(";")[0])
-        DatasetError unknown dataset 'mnist'
-    """
 
 
 @dataclass
@@ -111,7 +98,7 @@ def load_csv(path: str | os.PathLike, target: str, *, task: str | None = None) -
         >>> load_csv(path, "species")
         Traceback (most recent call last):
         ...
-        da_bridge.spaces.sklearn.data.DatasetError: --target 'species' is not a column of ...
+        da_bridge.errors.DatasetError: --target 'species' is not a column of ...
     """
     frame = _read_csv(path)
     columns = [str(c) for c in frame.columns]

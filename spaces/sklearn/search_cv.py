@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
-from da_bridge.errors import DomainError
+from da_bridge.errors import DomainError, OptionError, OptionTypeError
 from da_bridge.space import SearchSpace
 
 from ._results import cv_results, failure_reasons
@@ -160,7 +160,7 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _check_data(self, X: Any, y: Any, groups: Any) -> tuple[Any, Any, Any]:
         utils = require("sklearn.utils", "sklearn")
         if y is None and (base.is_classifier(self) or base.is_regressor(self)):
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y "
+            raise OptionError(f"{type(self).__name__} requires y to be passed, but the target y "
                              "is None")
         X, y, groups = utils.indexable(X, y, groups)
         if base.is_classifier(self):
@@ -179,7 +179,7 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
 
     def _search(self, objective: Any, seed: int | None) -> Any:
-        from da_bridge.runner import search
+        from da_bridge.study.runner import search
 
         with _optuna_logging(self.verbose):
             return search(self.space, objective, self.searcher, n_trials=None,
@@ -206,7 +206,7 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
     def _check_params(self) -> None:
         name = type(self).__name__
         if not isinstance(self.space, SearchSpace):
-            raise TypeError(f"{name}.space must be a SearchSpace; got {self.space!r}")
+            raise OptionTypeError(f"{name}.space must be a SearchSpace; got {self.space!r}")
         if self.n_trials is not None and (not _is_int(self.n_trials) or self.n_trials < 1):
             raise DomainError(f"{name}.n_trials", self.n_trials, "an int >= 1, or None")
         if self.timeout is not None and (not isinstance(self.timeout, numbers.Real)
@@ -269,7 +269,7 @@ def _all_failed(n_trials: int, failed: list[str], first_error: Exception | None)
     if first_error is not None:
         first_error.add_note(note)
         raise first_error
-    raise ValueError(f"{note}: {failed[0] if failed else 'no trial ran'}")
+    raise OptionError(f"{note}: {failed[0] if failed else 'no trial ran'}")
 
 
 def _probe(space: Any) -> Any:

@@ -13,7 +13,8 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.cli._spaces import Task
+from da_bridge.errors import OptionError
+from da_bridge.study.tasks import Task
 
 from .builtin import CLASSIFIERS, REGRESSORS, classification_space, regression_space
 from .code import pipeline_code
@@ -59,7 +60,7 @@ def make_task(args: argparse.Namespace) -> Task:
     """
     data = _load(args)
     if not 0 < args.test_size < 1:
-        raise ValueError(f"--test-size must be between 0 and 1; got {args.test_size}")
+        raise OptionError(f"--test-size must be between 0 and 1; got {args.test_size}")
     classification = data.task == "classification"
     X_train, X_test, y_train, y_test = _split(data, args.test_size, args.split_seed)
     scoring = args.scoring or ("accuracy" if classification else "r2")
@@ -112,12 +113,12 @@ class _Context:
 def _load(args: argparse.Namespace) -> Dataset:
     if args.csv:
         if args.dataset:
-            raise ValueError("give --dataset or --csv, not both")
+            raise OptionError("give --dataset or --csv, not both")
         if not args.target:
-            raise ValueError("--csv needs --target COL, the column to predict")
+            raise OptionError("--csv needs --target COL, the column to predict")
         return load_csv(args.csv, args.target, task=args.task)
     if args.target or args.task:
-        raise ValueError("--target and --task go with --csv FILE")
+        raise OptionError("--target and --task go with --csv FILE")
     return load_dataset(args.dataset or "digits")
 
 
@@ -125,7 +126,7 @@ def _space(data: Dataset, models: str | None) -> Any:
     names = [m.strip() for m in models.split(",") if m.strip()] if models else None
     allowed = CLASSIFIERS if data.task == "classification" else REGRESSORS
     if names is not None and not set(names) <= set(allowed):
-        raise ValueError(f"--models {models!r}: choose among {','.join(allowed)} for "
+        raise OptionError(f"--models {models!r}: choose among {','.join(allowed)} for "
                          f"{data.task}")
     options: dict[str, Any] = {"models": names, "impute": data.missing,
                                "n_features": data.n_features}

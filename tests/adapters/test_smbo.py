@@ -8,13 +8,13 @@ import numpy as np
 import pytest
 
 import da_bridge
-from da_bridge import surrogate
 from da_bridge.adapters.optuna import VALUES_ATTR
 from da_bridge.adapters.smbo import SMBOSearcher, expected_improvement, transform_losses
 from da_bridge.spaces.examples import poster_space
 from da_bridge.spaces.nasbench201 import NASBench201Evaluator, nasbench201_space
 from da_bridge.spaces.nasbenchgraph import nasbenchgraph_space
-from da_bridge.store import load_study
+from da_bridge.study import surrogate
+from da_bridge.study.store import load_study
 
 FAST = {"n_candidates": 64, "max_mutations": 32, "n_trees": 20}
 

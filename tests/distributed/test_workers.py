@@ -23,7 +23,7 @@ import sqlalchemy
 from da_bridge.adapters.optuna import VALUES_ATTR
 from da_bridge.searchers import RandomSearcher
 from da_bridge.spaces.examples import poster_space
-from da_bridge.worker import INTERRUPTED_ATTR, run_worker
+from da_bridge.study import INTERRUPTED_ATTR, run_worker
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -174,7 +174,7 @@ def test_a_signal_stops_a_python_worker_with_a_quota_too(database, tmp_path):
     script = (f"import sys; sys.path.insert(0, {str(WORKLOAD.parent)!r})\n"
               "from workload import sleepy\n"
               "from da_bridge.spaces.examples import poster_space\n"
-              "from da_bridge.worker import run_worker\n"
+              "from da_bridge.study.worker import run_worker\n"
               f"r = run_worker({database!r}, 'quota', sleepy, poster_space(), n_trials=10,\n"
               "               direction='maximize', heartbeat_interval=1)\n"
               "print('interrupted', r.interrupted, 'ran', r.trials)\n")
@@ -246,7 +246,7 @@ def test_a_searcher_learns_every_other_workers_trials_before_it_asks(database):
 def test_workers_on_a_dask_cluster_fill_the_study(database):
     from dask import distributed
 
-    from da_bridge.dask_workers import run_on_dask
+    from da_bridge.study.dask_workers import run_on_dask
 
     def sleepy(arch):  # a closure: it travels to the Dask workers by value
         time.sleep(0.1)

@@ -14,7 +14,7 @@ import optuna  # noqa: E402
 from da_bridge.cli import main  # noqa: E402
 from da_bridge.spaces.keras import KerasSearchSpace  # noqa: E402
 from da_bridge.spaces.keras import task as keras_task  # noqa: E402
-from da_bridge.store import load_study  # noqa: E402
+from da_bridge.study.store import load_study  # noqa: E402
 
 
 def _args(*argv: str) -> argparse.Namespace:

@@ -25,7 +25,7 @@ from da_bridge.spaces.sklearn import (
     sklearn_module,
     to_pipeline,
 )
-from da_bridge.store import load_study
+from da_bridge.study.store import load_study
 
 SEARCHERS = ["optuna", "random", "hyperopt", "skopt"]
 

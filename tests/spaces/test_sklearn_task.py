@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from da_bridge.cli import main
-from da_bridge.store import list_studies, load_study
+from da_bridge.study.store import list_studies, load_study
 
 FAST = ["--no-progress", "--cv", "3", "--cv-jobs", "1"]
 

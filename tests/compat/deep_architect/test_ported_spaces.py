@@ -25,7 +25,7 @@ import da_bridge.compat.deep_architect.modules as mo
 from da_bridge import search
 from da_bridge.adapters.optuna import REJECTED_ATTR, VALUES_ATTR
 from da_bridge.compat.deep_architect.modules import as_search_space
-from da_bridge.runner import SEARCHERS
+from da_bridge.study import SEARCHERS
 
 SPACES = {
     **{f"tutorial{i}": getattr(da_tutorial_spaces, f"search_space{i}") for i in range(6)},

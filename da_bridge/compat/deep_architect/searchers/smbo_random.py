@@ -2,7 +2,8 @@
 
 DeepArchitect's surrogate objects (`deep_architect.surrogates`) are not kept:
 the engine's SMBO searcher fits its own random-forest surrogate on the values
-maps, so `surrogate_model` is accepted and ignored. `num_samples` is the number
+maps, so `surrogate_model` is accepted and ignored. This is the one compat module that
+imports an adapter (`da_bridge.adapters.smbo`, numpy and, when it fits, scikit-learn). `num_samples` is the number
 of candidates scored per proposal, `exploration_prob` the share of random ones.
 """
 
@@ -11,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from da_bridge.adapters.smbo import SMBOSearcher as _SMBOSearcher
 from da_bridge.compat.deep_architect.searchers.common import EngineSearcher
 from da_bridge.modules import Fragment
 
@@ -24,8 +26,6 @@ class SMBOSearcher(EngineSearcher):
                  num_samples: int, exploration_prob: float,
                  reset_default_scope_upon_sample: bool = True, *, seed: int | None = None
                  ) -> None:
-        from da_bridge.adapters.smbo import SMBOSearcher as _SMBOSearcher
-
         def make(space: Any) -> Any:
             return _SMBOSearcher(space, seed=seed, n_candidates=num_samples,
                                  random_fraction=exploration_prob, y_transform=None)

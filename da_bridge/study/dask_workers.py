@@ -16,9 +16,10 @@ import os
 from collections.abc import Callable
 from typing import Any
 
+from da_bridge.errors import OptionError
 from da_bridge.space import SearchSpace
-from da_bridge.store import MEMORY, load_study
-from da_bridge.worker import WorkerResult, run_worker
+from da_bridge.study.store import MEMORY, load_study
+from da_bridge.study.worker import WorkerResult, run_worker
 
 
 def run_on_dask(client: Any, storage: str | os.PathLike, study_name: str,
@@ -56,11 +57,11 @@ def run_on_dask(client: Any, storage: str | os.PathLike, study_name: str,
         [0, 1, 2, 3]
     """
     if not isinstance(storage, (str, os.PathLike)) or os.fspath(storage) == MEMORY:
-        raise ValueError("run_on_dask needs a storage URL or journal path that every Dask "
+        raise OptionError("run_on_dask needs a storage URL or journal path that every Dask "
                          f"worker can open; got {storage!r}")
     count = n_workers or sum(client.nthreads().values())
     if count < 1:
-        raise ValueError(f"n_workers must be >= 1; got {count}")
+        raise OptionError(f"n_workers must be >= 1; got {count}")
     futures = [client.submit(_task, os.fspath(storage), study_name, objective, space,
                              None if seed is None else seed + i, options, pure=False)
                for i in range(count)]

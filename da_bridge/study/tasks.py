@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from da_bridge.architecture import Architecture
-from da_bridge.errors import SpaceError
+from da_bridge.errors import OptionError, SpaceError
 from da_bridge.space import SearchSpace
 
 #: Built-in tasks: a space with its own objective and options (`add_arguments`, `make_task`).
@@ -72,7 +72,7 @@ def make_task(space: str, args: argparse.Namespace) -> Task:
     if getattr(args, "objective", None):
         task.objective = load_object(args.objective, "--objective")
     if task.objective is None:
-        raise ValueError(f"space {space!r} has no built-in objective; pass --objective MODULE:FN")
+        raise OptionError(f"space {space!r} has no built-in objective; pass --objective MODULE:FN")
     return task
 
 
@@ -82,34 +82,35 @@ def load_space(spec: str) -> SearchSpace:
     if isinstance(target, SearchSpace):
         return target
     if not callable(target):
-        raise ValueError(f"{spec!r} is neither a SearchSpace nor a function")
+        raise OptionError(f"{spec!r} is neither a SearchSpace nor a function")
     try:
         result = target()
     except SpaceError:  # a build function: it makes modules, so it must run inside a space
         return SearchSpace(target)
     if isinstance(result, SearchSpace):
         return result
-    raise ValueError(f"{spec!r} returned {type(result).__name__}, not a SearchSpace")
+    raise OptionError(f"{spec!r} returned {type(result).__name__}, not a SearchSpace")
 
 
 def load_object(spec: str, what: str) -> Any:
     """Import `module:attribute` (or `path/to/file.py:attribute`)."""
     if ":" not in spec:
-        raise ValueError(f"{what} {spec!r} must be a built-in name ({', '.join(task_names())}) "
+        raise OptionError(f"{what} {spec!r} must be a built-in name ({', '.join(task_names())}) "
                          "or MODULE:NAME")
     module_name, attribute = spec.rsplit(":", 1)
     module = _import(module_name, what)
     try:
         return getattr(module, attribute)
     except AttributeError:
-        raise ValueError(f"{what}: module {module_name!r} has no attribute {attribute!r}") from None
+        raise OptionError(f"{what}: module {module_name!r} has no attribute "
+                          f"{attribute!r}") from None
 
 
 def _import(name: str, what: str) -> Any:
     if name.endswith(".py"):
         path = pathlib.Path(name)
         if not path.exists():
-            raise ValueError(f"{what}: file {name!r} does not exist")
+            raise OptionError(f"{what}: file {name!r} does not exist")
         spec = importlib.util.spec_from_file_location(path.stem, path)
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
@@ -118,7 +119,7 @@ def _import(name: str, what: str) -> Any:
         return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name and name.startswith(exc.name):
-            raise ValueError(f"{what}: cannot import module {name!r}") from exc
+            raise OptionError(f"{what}: cannot import module {name!r}") from exc
         raise
 
 

@@ -20,6 +20,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
+from da_bridge.errors import OptionError, OptionTypeError
+from da_bridge.study._schema import ARCHITECTURE_ATTR, VALUES_ATTR
+from da_bridge.study.store import load_study
 
 if TYPE_CHECKING:
     import pandas
@@ -106,26 +109,23 @@ def _as_study(source: Any, storage: Any) -> Any:
     if hasattr(source, "get_trials"):
         return source
     if isinstance(source, str):
-        from da_bridge.store import load_study
-
         return load_study(source, storage)
-    raise TypeError(f"results come from a file, an Optuna study or a study name; got {source!r}")
+    raise OptionTypeError("results come from a file, an Optuna study or a study name; "
+                          f"got {source!r}")
 
 
 def _format_of(path: Path, format: str | None) -> str:
     if format is None:
         format = _SUFFIXES.get(path.suffix.lower())
         if format is None:
-            raise ValueError(f"cannot tell the format of {str(path)!r} from its suffix; "
+            raise OptionError(f"cannot tell the format of {str(path)!r} from its suffix; "
                              f"give one of {list(FORMATS)}")
     if format not in FORMATS:
-        raise ValueError(f"format {format!r} is not supported; choose one of {list(FORMATS)}")
+        raise OptionError(f"format {format!r} is not supported; choose one of {list(FORMATS)}")
     return format
 
 
 def _study_records(study: Any) -> list[dict[str, Any]]:
-    from da_bridge.adapters.optuna import ARCHITECTURE_ATTR, VALUES_ATTR
-
     directions = [d.name.lower() for d in study.directions]
     scores = ["score"] if len(directions) == 1 else [f"score_{i}" for i in range(len(directions))]
     records = []

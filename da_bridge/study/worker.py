@@ -38,15 +38,19 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
-from da_bridge._interrupts import ERROR_ATTR, INTERRUPTED_ATTR, Stop, guard
+from da_bridge.adapters.optuna import default_sampler
+from da_bridge.errors import OptionError, StoreError
 from da_bridge.searchers.base import Searcher
 from da_bridge.space import SearchSpace
-from da_bridge.store import StoreError, open_storage
+from da_bridge.study._interrupts import Stop, guard
+from da_bridge.study._schema import INTERRUPTED_ATTR
+from da_bridge.study.runner import _create_study, _directions, _Runner
+from da_bridge.study.store import open_storage
 
 if TYPE_CHECKING:
     import optuna
 
-__all__ = ["ERROR_ATTR", "INTERRUPTED_ATTR", "WorkerResult", "run_worker"]
+__all__ = ["WorkerResult", "run_worker"]
 
 logger = logging.getLogger(__name__)
 
@@ -124,7 +128,7 @@ def run_worker(
         timeout: Seconds after which this worker starts no new trial. With none
             of `n_trials`, `max_trials` and `timeout`, it runs until stopped.
         trial_timeout: Seconds one evaluation may take; the objective then runs
-            in a child process killed at the deadline (see `da_bridge.timeouts`).
+            in a child process killed at the deadline (see `da_bridge.study.timeouts`).
         catch: Exceptions from the objective that fail the trial and go on.
         callbacks: Optuna callbacks `fn(study, frozen_trial)` after each trial.
         sampler: An Optuna sampler instead of the default (searcher "optuna").
@@ -154,15 +158,11 @@ def run_worker(
         (4, 4)
     """
     optuna = require("optuna", "optuna")
-    from da_bridge.runner import _directions, _Runner
-
     _check_counts(n_trials, max_trials, timeout, poll_interval)
     directions = _directions(direction, directions)
     stop = Stop()
     guarded = guard(objective, stop, trial_timeout)
     if sampler is None and searcher == "optuna":
-        from da_bridge.adapters.optuna import default_sampler
-
         sampler = default_sampler(seed, n_jobs=2)  # constant liar: mind the others' trials
     runner = _Runner(space, guarded, searcher, directions, seed, sampler)
     opened = open_storage(storage, study_name, heartbeat_interval=heartbeat_interval,
@@ -183,8 +183,6 @@ def _open_study(storage: Any, study_name: str, runner: Any, directions: list[str
                attrs: Mapping[str, Any] | None = None) -> optuna.Study:
     """Create or load the study, retrying while other workers create it at the same moment."""
     optuna = require("optuna", "optuna")
-    from da_bridge.runner import _create_study
-
     races = (optuna.exceptions.DuplicatedStudyError, optuna.exceptions.StorageInternalError)
     for attempt in range(_CREATE_ATTEMPTS):
         try:
@@ -367,8 +365,8 @@ def _check_counts(n_trials: Any, max_trials: Any, timeout: Any, poll_interval: A
     for name, value in (("n_trials", n_trials), ("max_trials", max_trials)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < 0):
-            raise ValueError(f"{name} must be a non-negative integer; got {value!r}")
+            raise OptionError(f"{name} must be a non-negative integer; got {value!r}")
     for name, value in (("timeout", timeout), ("poll_interval", poll_interval)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not value > 0):
-            raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+            raise OptionError(f"{name} must be a positive number of seconds; got {value!r}")

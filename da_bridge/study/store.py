@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
-from da_bridge.errors import DABridgeError
+from da_bridge.errors import OptionError, StoreError
 
 if TYPE_CHECKING:
     import optuna
@@ -29,10 +29,6 @@ HEARTBEAT_INTERVAL = 10  # seconds between heartbeats of a running trial
 GRACE_PERIOD = 30  # seconds without heartbeat before a trial counts as dead
 CONNECT_TIMEOUT = 10  # seconds to wait for a database server
 MEMORY = ":memory:"
-
-
-class StoreError(DABridgeError, LookupError):
-    """A storage that cannot be opened, or a study that is not in it."""
 
 
 def runs_dir() -> Path:
@@ -120,7 +116,7 @@ def _check_timing(interval: Any, grace: Any, connect: Any) -> tuple[Any, Any, An
                         ("connect_timeout", connect)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not value > 0):
-            raise ValueError(f"{name} must be a positive number of seconds; got {value!r}")
+            raise OptionError(f"{name} must be a positive number of seconds; got {value!r}")
     return (interval or HEARTBEAT_INTERVAL, grace or GRACE_PERIOD,
             int(math.ceil(connect or CONNECT_TIMEOUT)))
 
@@ -141,7 +137,7 @@ def _rdb(optuna: Any, url: str, heartbeat: bool, interval: float = HEARTBEAT_INT
     try:
         return _create_rdb(optuna, url, kwargs)
     except Exception as exc:
-        raise StoreError(f"cannot open storage {_redact(url)!r}: {type(exc).__name__}: "
+        raise StoreError(f"cannot open storage {redact_url(url)!r}: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
 
 
@@ -184,7 +180,7 @@ def load_study(study_name: str, storage: Any = None) -> optuna.Study:
         raise StoreError(f"no study {study_name!r} in the storage; known: {names}") from exc
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """Hide the password in a database URL."""
     if "@" not in url or "://" not in url:
         return url

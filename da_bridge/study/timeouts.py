@@ -40,17 +40,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from da_bridge.errors import DABridgeError
+from da_bridge.errors import ObjectiveCrashError, OptionError, OptionTypeError, TrialTimeoutError
+from da_bridge.study._objective import takes_trial
 
 _FORWARDED = ("report", "should_prune", "set_user_attr")
-
-
-class TrialTimeoutError(DABridgeError, TimeoutError):
-    """An objective ran past its per-trial time limit and was stopped."""
-
-
-class ObjectiveCrashError(DABridgeError, RuntimeError):
-    """The process evaluating an objective died without reporting a score."""
 
 
 def with_trial_timeout(objective: Callable[..., Any], seconds: float) -> Callable[..., Any]:
@@ -77,15 +70,14 @@ def with_trial_timeout(objective: Callable[..., Any], seconds: float) -> Callabl
         ['COMPLETE', 'FAIL']
     """
     if not callable(objective):
-        raise TypeError(f"objective must be callable; got {objective!r}")
+        raise OptionTypeError(f"objective must be callable; got {objective!r}")
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) \
             or not math.isfinite(seconds) or seconds <= 0:
-        raise ValueError(f"the trial timeout must be a positive number of seconds; got {seconds!r}")
+        raise OptionError("the trial timeout must be a positive number of seconds; "
+                          f"got {seconds!r}")
     if not hasattr(os, "fork"):
-        raise ValueError("a per-trial timeout needs fork (POSIX); it is not available here")
-    from da_bridge.runner import _takes_trial
-
-    pass_trial = _takes_trial(objective)
+        raise OptionError("a per-trial timeout needs fork (POSIX); it is not available here")
+    pass_trial = takes_trial(objective)
 
     def timed(arch: Any, trial: Any = None) -> Any:
         return run_with_timeout(objective, arch, trial, seconds, pass_trial=pass_trial)

@@ -15,9 +15,11 @@ from contextlib import contextmanager
 from typing import Any
 
 from da_bridge._imports import require
+from da_bridge.errors import OptionTypeError
+from da_bridge.study._objective import takes_trial
+from da_bridge.study._schema import ERROR_ATTR, INTERRUPTED_ATTR
+from da_bridge.study.timeouts import with_trial_timeout
 
-INTERRUPTED_ATTR = "da_bridge.interrupted"
-ERROR_ATTR = "da_bridge.error"
 _SIGNALS = ("SIGINT", "SIGTERM")
 
 
@@ -66,15 +68,11 @@ class Stop:
 
 def guard(objective: Callable[..., Any], stop: Stop, trial_timeout: float | None) -> Callable:
     """The objective, interruptible by `stop`, optionally under a per-trial time limit."""
-    from da_bridge.runner import _takes_trial
-
     if not callable(objective):
-        raise TypeError(f"objective must be callable; got {objective!r}")
+        raise OptionTypeError(f"objective must be callable; got {objective!r}")
     if trial_timeout is not None:
-        from da_bridge.timeouts import with_trial_timeout
-
         objective = with_trial_timeout(objective, trial_timeout)
-    pass_trial = _takes_trial(objective)
+    pass_trial = takes_trial(objective)
     pruned = require("optuna", "optuna").TrialPruned
 
     def guarded(arch: Any, trial: Any) -> Any:

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 import datetime
 import importlib
-import inspect
 import logging
-import math
-import numbers
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
+from da_bridge.adapters.optuna import (
+    OptunaSearcher,
+    default_sampler,
+    optuna_params,
+    proposal_sampler,
+    reject,
+    suggest_architecture,
+)
 from da_bridge.architecture import Architecture
-from da_bridge.errors import DABridgeError
+from da_bridge.errors import InvalidArchitectureError, OptionError, OptionTypeError
 from da_bridge.searchers.base import Proposal, Searcher, check_direction
 from da_bridge.space import SearchSpace
-from da_bridge.store import open_storage
+from da_bridge.study._objective import check_score, takes_trial
+from da_bridge.study._schema import SPACE_ATTR, VALUES_ATTR
+from da_bridge.study.store import open_storage
 
 if TYPE_CHECKING:
     import optuna
@@ -35,10 +42,6 @@ SEARCHERS = {
     "skopt": "da_bridge.adapters.skopt:SkoptSearcher",
     "smbo": "da_bridge.adapters.smbo:SMBOSearcher",
 }
-
-
-class ObjectiveError(DABridgeError, ValueError):
-    """The objective returned something that is not a usable score."""
 
 
 @dataclass
@@ -70,8 +73,6 @@ class SearchResult:
     @property
     def best_values(self) -> dict[str, Any]:
         """The best architecture's values map, in JSON form."""
-        from da_bridge.adapters.optuna import VALUES_ATTR
-
         return dict(self.best_trial.user_attrs[VALUES_ATTR])
 
     @property
@@ -152,7 +153,8 @@ def search(
     optuna = require("optuna", "optuna")
     directions = _directions(direction, directions)
     runner = _Runner(space, objective, searcher, directions, seed, sampler)
-    study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed)
+    study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed,
+                          n_jobs=n_jobs)
     runner.attach(study)
     callbacks = list(callbacks or [])
     if max_trials is not None:
@@ -177,14 +179,14 @@ def make_searcher(name: str, space: SearchSpace, *, seed: int | None = None,
     """The searcher registered under `name` (see `SEARCHERS`)."""
     target = SEARCHERS.get(name) if isinstance(name, str) else None
     if target is None:
-        raise ValueError(f"unknown searcher {name!r}; choose one of {sorted(SEARCHERS)} "
+        raise OptionError(f"unknown searcher {name!r}; choose one of {sorted(SEARCHERS)} "
                          "or pass a Searcher object")
     module, cls = target.split(":")
     try:
         factory = getattr(importlib.import_module(module), cls)
     except ModuleNotFoundError as exc:
         if exc.name and exc.name.startswith("da_bridge"):
-            raise ValueError(f"searcher {name!r} is not available in this version") from exc
+            raise OptionError(f"searcher {name!r} is not available in this version") from exc
         raise
     return factory(space, seed=seed, direction=direction)
 
@@ -194,32 +196,30 @@ class _Runner:
 
     def __init__(self, space, objective, searcher, directions, seed, sampler) -> None:
         if not isinstance(space, SearchSpace):
-            raise TypeError(f"search needs a SearchSpace; got {space!r}")
+            raise OptionTypeError(f"search needs a SearchSpace; got {space!r}")
         if not callable(objective):
-            raise TypeError(f"objective must be callable; got {objective!r}")
+            raise OptionTypeError(f"objective must be callable; got {objective!r}")
         self.space, self.objective, self.directions = space, objective, directions
-        self.pass_trial = _takes_trial(objective)
+        self.pass_trial = takes_trial(objective)
         self.searcher = self._foreign(searcher, seed)
         self.sampler = sampler if self.searcher is None else None
         self.seed, self._lock, self._told = seed, threading.Lock(), set()
 
     def _foreign(self, searcher: Any, seed: int | None) -> Searcher | None:
-        from da_bridge.adapters.optuna import OptunaSearcher
-
         if searcher == "optuna" or isinstance(searcher, OptunaSearcher):
             return None
         if len(self.directions) > 1:
-            raise ValueError("multi-objective search needs searcher='optuna'")
+            raise OptionError("multi-objective search needs searcher='optuna'")
         if isinstance(searcher, str):
             return make_searcher(searcher, self.space, seed=seed, direction=self.directions[0])
         if not (hasattr(searcher, "ask") and hasattr(searcher, "tell")):
-            raise TypeError(f"searcher must be a name or have ask/tell; got {searcher!r}")
+            raise OptionTypeError(f"searcher must be a name or have ask/tell; got {searcher!r}")
         searcher.direction = self.directions[0]
         return searcher
 
-    def make_sampler(self, optuna: Any, n_jobs: int = 1) -> Any:
-        from da_bridge.adapters.optuna import default_sampler, proposal_sampler
-
+    def make_sampler(self, n_jobs: int = 1) -> Any:
+        """The proposal sampler of a foreign searcher, the user's, or TPE (constant liar with
+        `n_jobs > 1`)."""
         if self.searcher is not None:
             return proposal_sampler()
         return self.sampler or default_sampler(self.seed, n_jobs=n_jobs)
@@ -228,8 +228,6 @@ class _Runner:
         self.study = study
 
     def __call__(self, trial: optuna.Trial) -> Any:
-        from da_bridge.adapters.optuna import suggest_architecture
-
         if self.searcher is None:
             return self._evaluate(suggest_architecture(trial, self.space), trial)
         proposal = self._ask(trial)
@@ -242,8 +240,6 @@ class _Runner:
         return score
 
     def _ask(self, trial: optuna.Trial) -> Any:
-        from da_bridge.adapters.optuna import optuna_params, suggest_architecture
-
         with self._lock:
             self._sync()
             # A retried trial (a dead worker's, requeued) already holds its architecture.
@@ -266,8 +262,6 @@ class _Runner:
 
     def _sync(self) -> None:
         """Tell the searcher about finished trials it has not seen (resume, other workers)."""
-        from da_bridge.adapters.optuna import VALUES_ATTR
-
         optuna = require("optuna", "optuna")
         finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
                     optuna.trial.TrialState.PRUNED)
@@ -282,22 +276,26 @@ class _Runner:
             self.searcher.restore(history)
 
     def _evaluate(self, arch: Architecture, trial: optuna.Trial) -> Any:
-        score = self.objective(arch, trial) if self.pass_trial else self.objective(arch)
-        return _check_score(score, len(self.directions), trial.number)
+        try:
+            score = self.objective(arch, trial) if self.pass_trial else self.objective(arch)
+        except InvalidArchitectureError as exc:  # a compile function rejected it: pruned
+            raise reject(trial, exc) from exc
+        return check_score(score, len(self.directions), trial.number)
 
 
-def _create_study(optuna, storage, study_name, runner, directions, pruner, seed):
+def _create_study(optuna, storage, study_name, runner, directions, pruner, seed, *,
+                  n_jobs: int = 1):
     name = study_name or "search-" + datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
     opened = open_storage(storage, name)
     study = optuna.create_study(storage=opened, study_name=name, directions=directions,
-                                sampler=runner.make_sampler(optuna), pruner=pruner,
+                                sampler=runner.make_sampler(n_jobs), pruner=pruner,
                                 load_if_exists=True)
     stored = [d.name.lower() for d in study.directions]
     if stored != directions:
-        raise ValueError(f"study {name!r} already exists with directions {stored}; "
+        raise OptionError(f"study {name!r} already exists with directions {stored}; "
                          f"this search asked for {directions}")
-    if "da_bridge.space" not in study.user_attrs:
-        study.set_user_attr("da_bridge.space", repr(runner.space))
+    if SPACE_ATTR not in study.user_attrs:
+        study.set_user_attr(SPACE_ATTR, repr(runner.space))
     return study
 
 
@@ -309,33 +307,9 @@ def _remaining(study, max_trials: int, states, n_trials: int | None) -> int:
 
 def _directions(direction: str | None, directions: Sequence[str] | None) -> list[str]:
     if direction is not None and directions is not None:
-        raise ValueError("give direction or directions, not both")
+        raise OptionError("give direction or directions, not both")
     if directions is None:
         return [check_direction(direction or "minimize")]
     if isinstance(directions, str) or not directions:
-        raise ValueError(f"directions must be a non-empty list; got {directions!r}")
+        raise OptionError(f"directions must be a non-empty list; got {directions!r}")
     return [check_direction(d) for d in directions]
-
-
-def _takes_trial(objective: Callable) -> bool:
-    try:
-        params = inspect.signature(objective).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
-    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
-
-
-def _check_score(score: Any, n_objectives: int, number: int) -> Any:
-    scores = [score] if n_objectives == 1 else score
-    if n_objectives > 1 and (isinstance(score, (str, bytes)) or not isinstance(score, Sequence)):
-        raise ObjectiveError(f"trial {number}: the objective returned {score!r}; "
-                             f"expected {n_objectives} scores")
-    if len(scores) != n_objectives:
-        raise ObjectiveError(f"trial {number}: the objective returned {len(scores)} scores; "
-                             f"expected {n_objectives}")
-    for s in scores:
-        if isinstance(s, bool) or not isinstance(s, numbers.Real) or not math.isfinite(s):
-            raise ObjectiveError(f"trial {number}: the objective returned {s!r}; "
-                                 "expected a finite number")
-    return float(score) if n_objectives == 1 else [float(s) for s in scores]

@@ -1,0 +1,24 @@
+"""Every key a study carries, in one place: these names outlive a process.
+
+A study records, per trial, the architecture's values map and JSON form (written by the
+Optuna adapter, which owns them because `suggest_architecture` works without the runtime),
+why a trial failed, was interrupted or was rejected by the space (`REJECTED_ATTR`, on
+a PRUNED trial); per study, what was searched and how the command line
+was called. Readers (`show`, the report, exports, the surrogate) use these names only.
+"""
+
+from __future__ import annotations
+
+from da_bridge.adapters.optuna import ARCHITECTURE_ATTR, REJECTED_ATTR, VALUES_ATTR
+
+#: Trial: the signal ("SIGINT"/"SIGTERM") that stopped it.
+INTERRUPTED_ATTR = "da_bridge.interrupted"
+#: Trial: `"ErrorType: message"` of the exception that failed it.
+ERROR_ATTR = "da_bridge.error"
+#: Study: `repr` of the space searched.
+SPACE_ATTR = "da_bridge.space"
+#: Study: `{"space": SPACE, "options": [...]}` of the `da-bridge search` call that made it.
+CLI_ATTR = "da_bridge.cli"
+
+__all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "ERROR_ATTR", "INTERRUPTED_ATTR", "REJECTED_ATTR",
+           "SPACE_ATTR", "VALUES_ATTR"]
