@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from da_bridge import _counting
 from da_bridge._graph import Graph
 from da_bridge._rng import Seed, as_random
 from da_bridge.architecture import Architecture
@@ -18,6 +19,8 @@ from da_bridge.errors import (
 from da_bridge.hyperparameters import Hyperparameter
 from da_bridge.modules import Fragment, Module
 
+#: Local instances `count()` may build (see `da_bridge._counting`).
+MAX_COUNT_STATES = 50_000
 #: Rejected draws in a row after which sampling gives up.
 MAX_REJECTIONS = 1000
 
@@ -228,12 +231,19 @@ class SearchSpace:
             return str(exc)
         return None
 
-    def count(self) -> int | float:
+    def count(self, *, max_states: int = MAX_COUNT_STATES) -> int | float:
         """The exact number of distinct architectures; `math.inf` if continuous.
 
-        Independent parts are counted apart and multiplied; parts that share
-        hyperparameters are enumerated together.
-        """
-        from da_bridge._explore import count_space
+        Independent parts are counted apart and multiplied, each from a small local
+        instance of what its choices reveal (linear in the size of the space when
+        choices are independent); a structural choice shared by several parts is
+        conditioned on; only the hyperparameters that one substitution reads
+        together are enumerated jointly. Architectures the space rejects
+        (`InvalidArchitectureError`) are not counted.
 
-        return count_space(self)
+        Raises:
+            SpaceTooLargeError: counting needs more than `max_states` local
+                instances (a substitution reading many hyperparameters at once);
+                the message names the largest joint choice and its size.
+        """
+        return _counting.count(self, max_states=max_states)

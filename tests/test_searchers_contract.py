@@ -217,3 +217,21 @@ def test_every_searcher_proposes_only_valid_architectures(name):
     assert all(t.user_attrs[REJECTED_ATTR] == "a and b must differ" for t in rejected)
     assert len(complete) + len(rejected) == 12 and len(complete) >= 6
     assert name == "optuna" or not rejected  # the others draw again before proposing
+
+
+def test_a_compile_function_rejection_is_recorded_not_failed():
+    from da_bridge import InvalidArchitectureError, basic
+
+    def compile_fn(values):
+        if values["k"] == 3:
+            raise InvalidArchitectureError("kernel 3 does not fit")
+        return lambda inputs: {"out": inputs["in"] * values["k"]}
+
+    space = SearchSpace(lambda: basic("conv", compile_fn, {"k": Discrete([1, 2, 3])}))
+    result = search(space, lambda arch: arch.forward({"in": 1.0})["out"], n_trials=10,
+                    searcher="random", seed=0, storage=":memory:")
+    states = optuna.trial.TrialState
+    rejected = [t for t in result.trials if t.state == states.PRUNED]
+    assert rejected and all(t.user_attrs[REJECTED_ATTR] == "kernel 3 does not fit"
+                            and t.user_attrs[VALUES_ATTR] == {"conv.k": 3} for t in rejected)
+    assert {t.state for t in result.trials} == {states.COMPLETE, states.PRUNED}

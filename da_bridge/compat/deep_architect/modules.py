@@ -15,6 +15,7 @@ argument order); this module only keeps DeepArchitect's signatures
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
@@ -212,7 +213,10 @@ class SearchSpaceFactory:
 
     def space(self) -> SearchSpace:
         """The engine search space (what da_bridge's searchers and `count()` take)."""
-        return SearchSpace(self._build)
+        build = functools.partial(self._build)
+        build.__qualname__ = getattr(self.search_space_fn, "__qualname__",  # type: ignore[attr-defined]
+                                     repr(self.search_space_fn))
+        return SearchSpace(build)
 
     def _build(self) -> Fragment:
         return buffer_io(*self.search_space_fn())

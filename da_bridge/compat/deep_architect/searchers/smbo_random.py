@@ -3,8 +3,9 @@
 DeepArchitect's surrogate objects (`deep_architect.surrogates`) are not kept:
 the engine's SMBO searcher fits its own random-forest surrogate on the values
 maps, so `surrogate_model` is accepted and ignored. This is the one compat module that
-imports an adapter (`da_bridge.adapters.smbo`, numpy and, when it fits, scikit-learn). `num_samples` is the number
-of candidates scored per proposal, `exploration_prob` the share of random ones.
+imports an adapter (`da_bridge.adapters.smbo`, numpy and, when it fits, scikit-learn).
+`num_samples` is the number of candidates scored per proposal, `exploration_prob` the
+share of random ones.
 """
 
 from __future__ import annotations
