@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import da_benchmark_spaces
 import da_dnn
 import da_genetic_space
 import da_hierarchical_space
@@ -37,6 +38,7 @@ SPACES = {
     "hierarchical": lambda: da_hierarchical_space.hierarchical_search_space(10),
     "nasbench": lambda: da_nasbench_space.generate_search_space(3, 3, 5, 128),
     "nasnet": lambda: da_nasnet_space.generate_search_space(5, 18, 2, 36, 3.0),
+    "benchmark_conv": da_benchmark_spaces.get_conv_search_space_fn(10),
 }
 
 
@@ -78,15 +80,18 @@ FORMULAS = {
     "keras_starter": 3 * 2 * 2 * sum(5 ** n + 15 ** n for n in (1, 2, 4)),
     "dnn_net": 5 * 2 * 2 * sum(5 ** n + 15 ** n for n in (1, 2)),
     "genetic": 2 ** (3 + 6 + 10),  # every connection pattern of the three stages
+    # shared swap (2) and dropout flag (x keep prob when on); 2-4 reductions, each a reduction
+    # cell and 1, 2, 4 or 8 normal cells of 5 filters x 3 widths; 2 pooling ops
+    "benchmark_conv": 2 * 2 * (1 + 4) * sum(
+        (15 * sum(15 ** m for m in (1, 2, 4, 8))) ** r for r in (2, 3, 4)),
 }
 
 
 def test_every_ported_space_samples_and_replays():
     for name, fn in SPACES.items():
         space = as_search_space(fn)
-        for seed in range(2):
-            arch = space.sample(seed)
-            assert space.replay(arch.values).to_json() == arch.to_json(), name
+        arch = space.sample(0)
+        assert space.replay(arch.values).to_json() == arch.to_json(), name
 
 
 @pytest.mark.parametrize("name", [f"tutorial{i}" for i in range(6)])
@@ -95,9 +100,32 @@ def test_tutorial_counts_match_deep_architects_enumeration(name):
         == FORMULAS[name]
 
 
-@pytest.mark.parametrize("name", ["readme", "keras_starter", "dnn_net", "genetic"])
+@pytest.mark.parametrize("name", ["readme", "keras_starter", "dnn_net",
+                                  pytest.param("genetic", marks=pytest.mark.slow),
+                                  pytest.param("benchmark_conv", marks=pytest.mark.slow)])
 def test_counts_match_the_formula(name):
     assert as_search_space(SPACES[name]).count() == FORMULAS[name]
+
+
+def test_the_benchmark_conv_space_has_4_4e43_architectures():
+    assert f"{FORMULAS['benchmark_conv']:.1e}" == "4.4e+43"
+
+
+@pytest.mark.parametrize(("name", "joint"), [
+    ("hierarchical", r"10 hyperparameters read together \(Motif_Level_3\..*152,473,104"),
+    ("nasbench", r"21 hyperparameters read together \(in_0_1, .*2,097,152"),
+    ("nasnet", r"10 hyperparameters read together \(normal_in_0_0, .*518,400"),
+])
+def test_cell_spaces_stop_at_the_budget_naming_the_joint_choice(name, joint):
+    from da_bridge import SpaceTooLargeError
+
+    with pytest.raises(SpaceTooLargeError, match=joint):
+        as_search_space(SPACES[name]).count()
+
+
+def test_hierarchical_count_formula_is_beyond_enumeration():
+    # what the budget error stands for: about 5.1e36 architectures (inclusion-exclusion)
+    assert 5e36 < hierarchical_formula() < 6e36
 
 
 def test_a_forward_pass_runs_through_deep_architects_api():
@@ -132,16 +160,20 @@ def test_two_hyperparameters_named_alike_get_stable_distinct_paths():
 
 def test_nasbench_cells_that_deep_architect_rejects_are_drawn_again():
     space = as_search_space(SPACES["nasbench"])
-    for seed in range(3):
-        edges = {p: v for p, v in space.sample(seed).values.items() if p.startswith("in_")}
-        assert 0 < sum(edges.values()) <= 9
-    bad = dict(space.sample(0).values)
+    good = dict(space.sample(0).values)
+    assert 0 < sum(v for p, v in good.items() if p.startswith("in_")) <= 9
+    bad = dict(good)
     bad.update({p: 0 for p in bad if p.startswith("in_")})
     assert space.rejection(bad) == "No path exists between input and output"
 
 
 def _search(name, searcher, n_trials=20):
-    result = search(as_search_space(SPACES[name]), lambda arch: float(len(arch.values) % 7),
+    space = as_search_space(SPACES[name])
+    if searcher == "smbo":  # fewer candidates per proposal: sampling a cell space is slow
+        from da_bridge.adapters.smbo import SMBOSearcher
+
+        searcher = SMBOSearcher(space, seed=0, n_candidates=32, max_mutations=16)
+    result = search(space, lambda arch: float(len(arch.values) % 7),
                     n_trials=n_trials, searcher=searcher, seed=0, storage=":memory:")
     states = optuna.trial.TrialState
     assert not [t for t in result.trials if t.state == states.FAIL]
