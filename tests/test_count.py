@@ -209,8 +209,8 @@ def test_a_structural_choice_shared_by_many_cells_is_conditioned_on_not_multipli
             return siso_sequential([op("conv", k=Discrete([1, 3])),
                                     siso_optional(lambda: op("bn"), h_swap, name="bn")])
 
-        return siso_repeat(lambda: siso_sequential([cell(), siso_repeat(cell, Discrete([1, 2, 4]))]),
-                           Discrete([1, 2, 3]))
+        block = lambda: siso_sequential([cell(), siso_repeat(cell, Discrete([1, 2, 4]))])  # noqa: E731
+        return siso_repeat(block, Discrete([1, 2, 3]))
 
     # h_swap appears once every structure has a cell: 2 x sum_r (2 x sum_m 2^m)^r
     expected = 2 * sum((2 * sum(2 ** m for m in (1, 2, 4))) ** r for r in (1, 2, 3))
