@@ -5,6 +5,12 @@ parameter group it samples, so that concurrent workers see each other's running 
 database each reread is a round of queries (the running trials are read again in full), and an
 architecture has many groups. Trials that other workers start during the few milliseconds one
 trial spends sampling are of no use to it, so one read per trial loses nothing.
+
+This is the one place da_bridge relies on an Optuna internal: TPE reads the study through
+`Study._get_trials`, which the snapshot serves. If a future Optuna reads through another name,
+the wrapper passes the read to the study (results stay right, only the saving is lost) and
+`tests/adapters/test_optuna.py::test_constant_liar_sampler_reads_the_study_once_per_trial_and_
+samples_the_same` fails, naming the Optuna version to look at.
 """
 
 from __future__ import annotations
@@ -30,8 +36,8 @@ class ReadOncePerTrial(optuna.samplers.BaseSampler):
 
     def _view(self, study: optuna.Study, trial: FrozenTrial) -> _Snapshot:
         view = getattr(self._local, "view", None)
-        if view is None or view.trial_id != trial._trial_id:
-            view = self._local.view = _Snapshot(study, trial._trial_id)
+        if view is None or view.trial_number != trial.number:
+            view = self._local.view = _Snapshot(study, trial.number)
         return view
 
     def infer_relative_search_space(self, study: optuna.Study,
@@ -63,9 +69,9 @@ class ReadOncePerTrial(optuna.samplers.BaseSampler):
 class _Snapshot:
     """The study as the sampler sees it during one trial: every read returns the same trials."""
 
-    def __init__(self, study: optuna.Study, trial_id: int) -> None:
+    def __init__(self, study: optuna.Study, trial_number: int) -> None:
         self._study = study
-        self.trial_id = trial_id
+        self.trial_number = trial_number
         self._trials: list[FrozenTrial] | None = None
 
     def __getattr__(self, name: str) -> Any:

@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from da_bridge import _explore
+from da_bridge import _domains, _flat, _tree
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import (
@@ -42,6 +42,7 @@ from da_bridge.errors import (
     OptionTypeError,
     ReplayError,
     SpaceError,
+    SpaceTooLargeError,
 )
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
@@ -52,7 +53,7 @@ _POINT_SYMBOL = "da_bridge_point"
 
 
 def to_hyperopt(space: SearchSpace, *, flat: bool = False,
-                max_states: int = _explore.MAX_STATES) -> Any:
+                max_states: int = _tree.MAX_STATES) -> Any:
     """Compile `space` into a native Hyperopt expression for `hyperopt.fmin`.
 
     Args:
@@ -81,7 +82,7 @@ def to_hyperopt(space: SearchSpace, *, flat: bool = False,
 
 
 def from_hyperopt(space: SearchSpace, point: Mapping[str, Any], *, flat: bool = False,
-                  max_states: int = _explore.MAX_STATES) -> Architecture:
+                  max_states: int = _tree.MAX_STATES) -> Architecture:
     """The architecture a Hyperopt point stands for.
 
     Args:
@@ -132,7 +133,7 @@ class HyperoptSearcher(Searcher):
 
     def __init__(self, space: SearchSpace, *, algo: str | Callable = "tpe",
                  seed: int | None = None, direction: str = "minimize", flat: bool = False,
-                 max_states: int = _explore.MAX_STATES) -> None:
+                 max_states: int = _tree.MAX_STATES) -> None:
         super().__init__(space, seed=seed, direction=direction)
         hyperopt = _hyperopt()
         self.algo = _algorithm(hyperopt, algo)
@@ -157,7 +158,8 @@ class HyperoptSearcher(Searcher):
         docs = self.algo(ids, self.domain, trials, int(self._rng.integers(2**31 - 1)))
         trials.insert_trial_docs(docs)
         trials.refresh()
-        doc = trials._dynamic_trials[-1]  # the inserted copy, which `tell` updates
+        # `trials.trials` lists the stored documents themselves (not copies): `tell` updates it
+        doc = next(d for d in trials.trials if d["tid"] == ids[0])
         config = {label: vals[0] for label, vals in doc["misc"]["vals"].items() if vals}
         self._rejected = doc
         arch = self._compiled.decode(self._compiled.evaluate(config))
@@ -265,13 +267,13 @@ class _Compiled:
         self.hp, self.scope = hyperopt.hp, hyperopt.pyll.scope
         if not hasattr(self.scope, _POINT_SYMBOL):
             self.scope.define(_point)
-        self.slots = _explore.slots(space)
-        self.labels = _explore.label_slots(self.slots)
+        self.slots = _flat.slots(space)
+        self.labels = _flat.label_slots(self.slots)
         self.root = None if flat else _tree_or_none(space, max_states)
         self._names = set(self.labels.values())  # a Hyperopt label must not be another's name
         self._claimed: set[str] = set()
         self._leaves: dict[tuple, tuple[str | None, Any]] = {}
-        self._choices: dict[_explore.Choice, tuple[str, Any]] = {}
+        self._choices: dict[_tree.Choice, tuple[str, Any]] = {}
         body = self._flat() if self.root is None else self._node(self.root)
         self.expr = getattr(self.scope, _POINT_SYMBOL)(body)
 
@@ -279,21 +281,21 @@ class _Compiled:
     def _flat(self) -> dict:
         return {self.labels[s.key]: self._leaf(s) for s in self.slots}
 
-    def _node(self, node: _explore.Node) -> dict:
+    def _node(self, node: _tree.Node) -> dict:
         out = {self.labels[s.key]: self._leaf(s) for s in node.leaves}
         for choice in node.choices:
             label, expr = self._choice(choice)
             out[label] = expr
         return out
 
-    def _leaf(self, slot: _explore.Slot) -> Any:
+    def _leaf(self, slot: _domains.Slot) -> Any:
         if slot.key not in self._leaves:
             name = self.labels[slot.key]
             label = self._claim(name, name) if slot.hyperparameter.size() != 1 else None
             self._leaves[slot.key] = label, _leaf_expr(self.hp, self.scope, label, slot)
         return self._leaves[slot.key][1]
 
-    def _choice(self, choice: _explore.Choice) -> tuple[str, Any]:
+    def _choice(self, choice: _tree.Choice) -> tuple[str, Any]:
         if choice not in self._choices:
             names = [self.labels[s.key] for s in choice.slots]
             label = self._claim("+".join(names), names[0] if len(names) == 1 else None)
@@ -301,9 +303,9 @@ class _Compiled:
             self._choices[choice] = label, self.hp.choice(label, options)
         return self._choices[choice]
 
-    def _option(self, choice: _explore.Choice, branch: _explore.Branch) -> dict:
+    def _option(self, choice: _tree.Choice, branch: _tree.Branch) -> dict:
         values = {self.labels[s.key]: _sample_form(s.hyperparameter,
-                                                   _explore.values_of(s.hyperparameter)[i])
+                                                   _domains.values_of(s.hyperparameter)[i])
                   for s, i in zip(choice.slots, branch.indices)}
         return {**values, **self._node(branch.node)}
 
@@ -334,13 +336,13 @@ class _Compiled:
             self._check_node(self.root, config)
         return _hyperopt().space_eval(self.expr, config)
 
-    def _check_leaves(self, leaves: Iterable[_explore.Slot], config: Mapping[str, Any]) -> None:
+    def _check_leaves(self, leaves: Iterable[_domains.Slot], config: Mapping[str, Any]) -> None:
         for slot in leaves:
             label = self._leaves[slot.key][0]
             if label is not None and label not in config:
                 raise ReplayError(f"{label!r} has no value; allowed: {slot.hyperparameter!r}")
 
-    def _check_node(self, node: _explore.Node, config: Mapping[str, Any]) -> None:
+    def _check_node(self, node: _tree.Node, config: Mapping[str, Any]) -> None:
         """Raise for a missing label or choice index before pyll would sample it."""
         self._check_leaves(node.leaves, config)
         for choice in node.choices:
@@ -354,11 +356,11 @@ class _Compiled:
 
     def decode(self, point: Mapping[str, Any]) -> Architecture:
         labels = self.labels
-        return _explore.replay(self.space, lambda key, h: _from_sample(h, point[labels[key]]))
+        return _flat.replay(self.space, lambda key, h: _from_sample(h, point[labels[key]]))
 
     def raw(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The `{label: raw value}` config Hyperopt stores for a values map."""
-        live = _explore.live_slots(self.space, values)
+        live = _flat.live_slots(self.space, values)
         out: dict[str, Any] = {}
         if self.root is not None:
             self._raw_node(self.root, live, out)
@@ -366,36 +368,36 @@ class _Compiled:
         for slot in self.slots:
             label, h = self._leaves[slot.key][0], slot.hyperparameter
             if label is not None:
-                out[label] = _raw(h, live.get(slot.key, _explore.default_value(h)))
+                out[label] = _raw(h, live.get(slot.key, _domains.default_value(h)))
         return out
 
-    def _raw_node(self, node: _explore.Node, live: dict, out: dict) -> None:
+    def _raw_node(self, node: _tree.Node, live: dict, out: dict) -> None:
         for slot in node.leaves:
             label = self._leaves[slot.key][0]
             if label is not None:
                 out[label] = _raw(slot.hyperparameter, live[slot.key])
         for choice in node.choices:
-            indices = tuple(_explore.index_of(s.hyperparameter, live[s.key])
+            indices = tuple(_domains.index_of(s.hyperparameter, live[s.key])
                             for s in choice.slots)
             position = next(i for i, b in enumerate(choice.branches) if b.indices == indices)
             out[self._choices[choice][0]] = position
             self._raw_node(choice.branches[position].node, live, out)
 
 
-def _tree_or_none(space: SearchSpace, max_states: int) -> _explore.Node | None:
+def _tree_or_none(space: SearchSpace, max_states: int) -> _tree.Node | None:
     try:
-        return _explore.tree(space, max_states=max_states)
-    except _explore.SpaceTooLargeError:
+        return _tree.tree(space, max_states=max_states)
+    except SpaceTooLargeError:
         warnings.warn(f"{space!r} is too large to compile as a tree of hp.choice within "
                       f"max_states={max_states}; using a flat union of its hyperparameters "
                       "(inactive ones are ignored)", UserWarning, stacklevel=4)
         return None
 
 
-def _leaf_expr(hp: Any, scope: Any, label: str | None, slot: _explore.Slot) -> Any:
+def _leaf_expr(hp: Any, scope: Any, label: str | None, slot: _domains.Slot) -> Any:
     h = slot.hyperparameter
     if label is None:
-        return _sample_form(h, _explore.values_of(h)[0])
+        return _sample_form(h, _domains.values_of(h)[0])
     if isinstance(h, Discrete):
         return hp.choice(label, list(h.values) if h.is_plain() else list(range(len(h.values))))
     if isinstance(h, Int):
@@ -434,7 +436,7 @@ def _from_sample(h: Hyperparameter, data: Any) -> Any:
 def _raw(h: Hyperparameter, value: Any) -> Any:
     """What Hyperopt stores for `value`: a choice index or the sampled number."""
     if isinstance(h, Discrete):
-        return _explore.index_of(h, value)
+        return _domains.index_of(h, value)
     if isinstance(h, Int) and not h.log and h.low % h.step:
         return float((value - h.low) // h.step)
     return float(value)

@@ -19,7 +19,7 @@ import threading
 import warnings
 from typing import TYPE_CHECKING, Any
 
-from da_bridge._explore import domain_key
+from da_bridge._domains import domain_key
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import InvalidArchitectureError, OptionTypeError, ReplayError
@@ -63,13 +63,10 @@ def suggest_architecture(trial: optuna.trial.BaseTrial, space: SearchSpace) -> A
         >>> trial.params["conv.filters"] == arch.values["conv.filters"]
         True
     """
-    u = space.unfold()
     try:
-        while (h := u.next()) is not None:
-            u.assign(suggest(trial, h))
+        arch = space.specify(lambda h: suggest(trial, h))
     except InvalidArchitectureError as exc:
         raise reject(trial, exc) from exc
-    arch = u.architecture()
     trial.set_user_attr(VALUES_ATTR, arch.json_values())
     trial.set_user_attr(ARCHITECTURE_ATTR, arch.to_json())
     return arch
@@ -244,12 +241,6 @@ def proposal_sampler() -> optuna.samplers.BaseSampler:
 
 def optuna_params(space: SearchSpace, values: dict[str, Any]) -> dict[str, Any]:
     """The Optuna parameter values (`trial.params`) that a values map corresponds to."""
-    u, params = space.unfold(), {}
-    while (h := u.next()) is not None:
-        value = h.decode(values[h.name], h.name)
-        decl = h.hyperparameter
-        if not (isinstance(decl, Discrete) and len(decl.values) == 1):  # not suggested
-            params[h.name] = decl.index(value) \
-                if isinstance(decl, Discrete) and not decl.is_plain() else value
-        u.assign(value)
-    return params
+    return {h.name: h.index(value) if isinstance(h.hyperparameter, Discrete)
+            and not h.is_plain() else value for h, value in space.live(values)
+            if not (isinstance(h.hyperparameter, Discrete) and h.size() == 1)}  # not suggested

@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from da_bridge import _explore
+from da_bridge import _domains, _flat
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import InvalidArchitectureError, OptionError, OptionTypeError
@@ -37,7 +37,7 @@ from da_bridge.space import SearchSpace
 ESTIMATORS = ("ET", "RF", "GP")
 
 
-def to_skopt(space: SearchSpace, *, max_states: int = _explore.MAX_SLOT_STATES
+def to_skopt(space: SearchSpace, *, max_states: int = _flat.MAX_SLOT_STATES
              ) -> tuple[list[Any], Decoder]:
     """skopt dimensions for every hyperparameter that can appear, and a decoder.
 
@@ -83,11 +83,11 @@ class Decoder:
         True
     """
 
-    def __init__(self, space: SearchSpace, *, max_states: int = _explore.MAX_SLOT_STATES) -> None:
+    def __init__(self, space: SearchSpace, *, max_states: int = _flat.MAX_SLOT_STATES) -> None:
         skopt = require("skopt", "skopt")
         self.space = space
-        labels = _explore.label_slots(slots := _explore.slots(space, max_states=max_states))
-        self._constants = {s.key: _explore.values_of(s.hyperparameter)[0]
+        labels = _flat.label_slots(slots := _flat.slots(space, max_states=max_states))
+        self._constants = {s.key: _domains.values_of(s.hyperparameter)[0]
                            for s in slots if s.hyperparameter.size() == 1}
         self._slots = [s for s in slots if s.key not in self._constants]
         self._position = {s.key: i for i, s in enumerate(self._slots)}
@@ -98,7 +98,7 @@ class Decoder:
     def __call__(self, x: Sequence[Any]) -> Architecture:
         if len(x) != len(self._slots):
             raise OptionError(f"a point needs {len(self._slots)} coordinates; got {len(x)}")
-        return _explore.replay(self.space, self._value_of(x))
+        return _flat.replay(self.space, self._value_of(x))
 
     def _value_of(self, x: Sequence[Any]):
         def value_of(key: tuple, h: Hyperparameter) -> Any:
@@ -110,9 +110,9 @@ class Decoder:
 
     def encode(self, values: Mapping[str, Any]) -> list[Any]:
         """The point for a values map; dimensions that are not live get their default."""
-        live = _explore.live_slots(self.space, values)
+        live = _flat.live_slots(self.space, values)
         return [_coordinate(s.hyperparameter, live[s.key]) if s.key in live
-                else _coordinate(s.hyperparameter, _explore.default_value(s.hyperparameter))
+                else _coordinate(s.hyperparameter, _domains.default_value(s.hyperparameter))
                 for s in self._slots]
 
 
@@ -207,7 +207,7 @@ def _check_estimator(base_estimator: Any) -> None:
                          f"got {base_estimator!r}")
 
 
-def _dimension(space_module: Any, slot: _explore.Slot, name: str) -> Any:
+def _dimension(space_module: Any, slot: _domains.Slot, name: str) -> Any:
     h = slot.hyperparameter
     if isinstance(h, Discrete):
         return space_module.Categorical(list(range(len(h.values))), name=name)
@@ -224,7 +224,7 @@ def _dimension(space_module: Any, slot: _explore.Slot, name: str) -> Any:
 
 def _coordinate(h: Hyperparameter, value: Any) -> Any:
     if isinstance(h, Discrete):
-        return _explore.index_of(h, value)
+        return _domains.index_of(h, value)
     if isinstance(h, Int) and h.step != 1:
         return (value - h.low) // h.step
     return value

@@ -33,7 +33,7 @@ from da_bridge._imports import require
 from da_bridge.adapters.surrogate import SurrogateModel, make_estimator
 from da_bridge.errors import NoValidArchitectureError, OptionError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
-from da_bridge.searchers.base import Proposal, Searcher, until_valid
+from da_bridge.searchers.base import Proposal, Searcher
 from da_bridge.searchers.evolution import MUTATION_TRIES
 from da_bridge.space import MAX_REJECTIONS, SearchSpace
 
@@ -209,18 +209,8 @@ def _sample(space: SearchSpace, rng: random.Random, keep: Mapping[str, Any] | No
 
     A draw the space rejects is drawn again (`keep` stays; the rest is redrawn).
     """
-    return until_valid(lambda: _draw(space, rng, keep), space,
-                       max_rejections=MUTATION_TRIES if keep else MAX_REJECTIONS)
-
-
-def _draw(space: SearchSpace, rng: random.Random, keep: Mapping[str, Any] | None) -> Values:
-    u, values = space.unfold(), {}
-    while (h := u.next()) is not None:
-        decl = h.hyperparameter
-        value = decl.decode(keep[h.name], h.name) if keep and h.name in keep else decl.sample(rng)
-        u.assign(value)
-        values[h.name] = decl.encode(value)
-    return values
+    tries = MUTATION_TRIES if keep else MAX_REJECTIONS
+    return space.sample(rng, keep=keep, max_rejections=tries).json_values()
 
 
 def _mutation(space: SearchSpace, rng: random.Random, keep: Values) -> Values | None:
@@ -232,11 +222,7 @@ def _mutation(space: SearchSpace, rng: random.Random, keep: Values) -> Values | 
 
 
 def _declarations(space: SearchSpace, values: Values) -> list[tuple[str, Hyperparameter]]:
-    u, declarations = space.unfold(), []
-    while (h := u.next()) is not None:
-        declarations.append((h.name, h.hyperparameter))
-        u.assign(h.decode(values[h.name], h.name))
-    return declarations
+    return [(h.name, h.hyperparameter) for h, _ in space.live(values)]
 
 
 def _alternatives(decl: Hyperparameter, current: Any, rng: random.Random) -> list[Any]:

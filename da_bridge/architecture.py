@@ -174,5 +174,16 @@ def jsonable(value: Any) -> Any:
         return sorted((jsonable(v) for v in value), key=repr)
     if isinstance(value, Mapping) and all(isinstance(k, str) for k in value):
         return {k: jsonable(v) for k, v in value.items()}
+    return {"repr": stable_repr(value)}
+
+
+def stable_repr(value: Any) -> str:
+    """A text for an object that is the same in every process: its qualified name, or its
+    `repr` without memory addresses.
+
+    Example:
+        >>> stable_repr(len), stable_repr(object()).startswith("<object object")
+        ('len', True)
+    """
     name = getattr(value, "__qualname__", None)
-    return {"repr": name if isinstance(name, str) else _ADDRESS.sub("", repr(value))}
+    return name if isinstance(name, str) else _ADDRESS.sub("", repr(value))

@@ -33,6 +33,15 @@ class Hyperparameter:
         self.name = name
         self._scope, self._key = _paths.creation_key(self)
 
+    @property
+    def identity(self) -> tuple:
+        """Where this hyperparameter was created, as a key equal across instances of a space.
+
+        Two unfoldings of one space create the "same" hyperparameter as two objects; their
+        `identity` is equal, so exploration can compare what different instances reveal.
+        """
+        return self._key
+
     def check(self, value: Any, path: str) -> Any:
         """Return `value` in canonical form or raise `DomainError` naming `path`."""
         raise NotImplementedError

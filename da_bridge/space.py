@@ -11,6 +11,7 @@ from da_bridge._rng import Seed, as_random
 from da_bridge.architecture import Architecture
 from da_bridge.errors import (
     AssignmentError,
+    DomainError,
     InvalidArchitectureError,
     NoValidArchitectureError,
     ReplayError,
@@ -143,6 +144,34 @@ class Unfolding:
         """The fully specified architecture; `UnspecifiedError` before that."""
         return Architecture(self._graph)
 
+    # What exploration (counting, the flat encodings) asks of an instance's structure.
+
+    def is_assigned(self, hyperparameter: Hyperparameter) -> bool:
+        """Whether a hyperparameter (dependent ones included) has its value yet."""
+        return hyperparameter in self._graph.values
+
+    def n_modules(self) -> int:
+        """How many modules this instance has created so far (substituted ones included)."""
+        return len(self._graph.modules)
+
+    def substitutions_since(self, start: int) -> list[Module]:
+        """The substitution modules created after the first `start` modules, in order."""
+        return [m for m in self._graph.modules[start:] if m.kind == "substitution"]
+
+    def substitutions_fed_by(self, hyperparameter: Hyperparameter) -> set[int]:
+        """The live substitution modules (by creation index) that wait on `hyperparameter`,
+        directly or through dependent hyperparameters."""
+        graph = self._graph
+        found = {m.index for m in graph.users.get(hyperparameter, ())
+                 if m.kind == "substitution" and m.alive}
+        for dependent in graph.dependents.get(hyperparameter, ()):
+            found |= self.substitutions_fed_by(dependent)
+        return found
+
+    def is_structural(self, hyperparameter: Hyperparameter) -> bool:
+        """Whether choosing `hyperparameter` can change the graph (it feeds a substitution)."""
+        return bool(self.substitutions_fed_by(hyperparameter))
+
 
 class SearchSpace:
     """A search space: a function that builds a fresh fragment, unfolded on demand.
@@ -198,11 +227,7 @@ class SearchSpace:
         if not isinstance(values, Mapping):
             raise ReplayError(
                 f"replay needs a {{path: value}} mapping; got {type(values).__name__}")
-        u = self.unfold()
-        while (h := u.next()) is not None:
-            if h.name not in values:
-                raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}")
-            u.assign(h.decode(values[h.name], h.name))
+        u = self._specified(lambda h: _value_in(values, h))
         unknown = sorted(set(values) - set(u.values), key=repr)  # keys may be of any type
         if strict and unknown:
             raise ReplayError(f"{unknown[:5]} are not live hyperparameters of this architecture "
@@ -210,18 +235,88 @@ class SearchSpace:
         return u.architecture()
 
     def sample(self, rng: Seed | None = None, *,
+               keep: Mapping[str, Any] | None = None,
                max_rejections: int = MAX_REJECTIONS) -> Architecture:
         """A random architecture: every exposed hyperparameter drawn uniformly.
 
         An architecture the space rejects (a substitution raised
         `InvalidArchitectureError`) is drawn again, from the same `rng`.
 
+        Args:
+            rng: An int seed, `random.Random` or numpy Generator.
+            keep: A values map (plain or JSON form) whose values are kept wherever their
+                path is live and the value is in its domain there; the rest is drawn. This
+                is how a searcher varies an architecture: change some values, keep the
+                others, and draw what the change reveals.
+            max_rejections: Rejected draws in a row before giving up.
+
         Raises:
             NoValidArchitectureError: `max_rejections` draws in a row were rejected.
+
+        Example:
+            >>> from da_bridge.spaces.examples import poster_space
+            >>> space = poster_space()
+            >>> arch = space.sample(0, keep={"conv.filters": 128, "optional.include": False})
+            >>> arch.values["conv.filters"], arch.values["optional.include"]
+            (128, False)
         """
         rng = as_random(rng)
-        return draw_valid(self, lambda u: u.assign(u.next().sample(rng)),
+
+        def kept_or_drawn(h: NamedHyperparameter) -> Any:
+            if keep and h.name in keep:
+                try:
+                    return h.decode(keep[h.name], h.name)
+                except DomainError:  # the same path with another domain in this structure
+                    pass
+            return h.sample(rng)
+
+        return draw_valid(self, lambda u: u.assign(kept_or_drawn(u.next())),
                           max_rejections=max_rejections)
+
+    def specify(self, choose: Callable[[NamedHyperparameter], Any]) -> Architecture:
+        """The architecture whose every exposed hyperparameter gets `choose(h)`, in order.
+
+        `choose` sees each live hyperparameter once, after the values that revealed it:
+        the one loop every searcher needs (Optuna's `suggest_*`, a tree search's choice, a
+        mutation's draw).
+
+        Example:
+            >>> from da_bridge.spaces.examples import poster_space
+            >>> arch = poster_space().specify(lambda h: h.enumerate()[0])
+            >>> arch.values["conv.filters"], arch.values["optional.include"]
+            (64, False)
+        """
+        return self._specified(choose).architecture()
+
+    def live(self, values: Mapping[str, Any]) -> list[tuple[NamedHyperparameter, Any]]:
+        """The live hyperparameters of the architecture `values` identifies, with their values.
+
+        In unfolding order; values are decoded (JSON form accepted); names of `values` that
+        are not live are ignored. Raises `ReplayError` for a missing live name and
+        `DomainError` for a value outside its domain.
+
+        Example:
+            >>> from da_bridge.spaces.examples import poster_space
+            >>> space = poster_space()
+            >>> arch = space.sample(1)
+            >>> [h.name for h, _ in space.live(arch.values)] == list(arch.values)
+            True
+        """
+        out: list[tuple[NamedHyperparameter, Any]] = []
+
+        def record(h: NamedHyperparameter) -> Any:
+            value = _value_in(values, h)
+            out.append((h, value))
+            return value
+
+        self._specified(record)
+        return out
+
+    def _specified(self, choose: Callable[[NamedHyperparameter], Any]) -> Unfolding:
+        u = self.unfold()
+        while (h := u.next()) is not None:
+            u.assign(choose(h))
+        return u
 
     def rejection(self, values: Mapping[str, Any]) -> str | None:
         """Why the space rejects a values map (`InvalidArchitectureError`), or None."""
@@ -247,3 +342,10 @@ class SearchSpace:
                 the message names the largest joint choice and its size.
         """
         return _counting.count(self, max_states=max_states)
+
+
+def _value_in(values: Mapping[str, Any], h: NamedHyperparameter) -> Any:
+    """The decoded value `values` holds for `h`, or a ReplayError naming `h` and its domain."""
+    if h.name not in values:
+        raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}")
+    return h.decode(values[h.name], h.name)

@@ -10,13 +10,11 @@ from __future__ import annotations
 import argparse
 import functools
 from collections.abc import Callable, Hashable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
 from da_bridge.architecture import Architecture
 from da_bridge.errors import DomainError
-
-if TYPE_CHECKING:
-    from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Task
 
 Arch = Architecture | Mapping[str, Any]
 
@@ -99,8 +97,6 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type[TabularEvaluator]) 
 
 def make_task(evaluator: TabularEvaluator, space: Any, describe: Callable[[Arch], str]) -> Task:
     """A CLI task that searches `space` with `evaluator` and reports the regret at the end."""
-    from da_bridge.study.tasks import Task
-
     def report(result: Any) -> list[str]:
         best, values = evaluator.optimum()
         found = evaluator(result.best_architecture)

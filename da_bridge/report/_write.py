@@ -26,6 +26,7 @@ from da_bridge.report._study import (
 from da_bridge.space import SearchSpace
 from da_bridge.study import CLI_ATTR, SPACE_ATTR
 from da_bridge.study.store import load_study, redact_url
+from da_bridge.viz import render
 
 if TYPE_CHECKING:
     import optuna
@@ -127,8 +128,6 @@ class _Drawings:
 
 def _draw(space: SearchSpace | None, rows: dict[int, TrialRow], order: list[int], limit: int,
           folder: Path, notes: list[str]) -> _Drawings:
-    from da_bridge.viz import render
-
     drawings, by_values, failures = _Drawings(), {}, []
     if space is None:
         return drawings

@@ -21,7 +21,7 @@ from typing import Any
 
 from da_bridge._rng import Seed, as_random
 from da_bridge.architecture import Architecture
-from da_bridge.errors import DomainError, NoValidArchitectureError, OptionError, ReplayError
+from da_bridge.errors import NoValidArchitectureError, OptionError, ReplayError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
@@ -123,26 +123,12 @@ def mutate(space: SearchSpace, values: Mapping[str, Any], rng: Seed | None = Non
                           f"(live: {list(live)[:8]})")
     h, current = live[path]
     kept = {p: v for p, (_, v) in live.items() if p != path}
-    u = space.unfold(kept)
-    while (named := u.next()) is not None:
-        if named.name == path:
-            u.assign(_other_value(h, current, rng))
-        elif named.name in kept and _fits(named.hyperparameter, kept[named.name], named.name):
-            u.assign(kept[named.name])
-        else:
-            u.assign(named.sample(rng))
-    return u.architecture()
+    kept[path] = _other_value(h, current, rng)
+    return space.sample(rng, keep=kept, max_rejections=MUTATION_TRIES)
 
 
 def _live(space: SearchSpace, values: Mapping[str, Any]) -> dict[str, tuple[Hyperparameter, Any]]:
-    u, live = space.unfold(), {}
-    while (h := u.next()) is not None:
-        if h.name not in values:
-            raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}")
-        value = h.decode(values[h.name], h.name)
-        live[h.name] = (h.hyperparameter, value)
-        u.assign(value)
-    return live
+    return {h.name: (h.hyperparameter, value) for h, value in space.live(values)}
 
 
 def _other_value(h: Hyperparameter, current: Any, rng: random.Random) -> Any:
@@ -158,11 +144,3 @@ def _other_value(h: Hyperparameter, current: Any, rng: random.Random) -> Any:
     options = list(h.values) if isinstance(h, Discrete) else h.enumerate()
     i = h.index(current) if isinstance(h, Discrete) else options.index(current)
     return options[rng.choice([j for j in range(len(options)) if j != i])]
-
-
-def _fits(h: Hyperparameter, value: Any, path: str) -> bool:
-    try:
-        h.check(value, path)
-    except DomainError:
-        return False
-    return True

@@ -24,11 +24,11 @@ import random
 from collections.abc import Mapping
 from typing import Any
 
-from da_bridge._explore import index_of, values_of
-from da_bridge.errors import InvalidArchitectureError, OptionError, ReplayError
+from da_bridge._domains import index_of, values_of
+from da_bridge.errors import InvalidArchitectureError, OptionError
 from da_bridge.hyperparameters import Hyperparameter
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
-from da_bridge.space import SearchSpace
+from da_bridge.space import NamedHyperparameter, SearchSpace
 
 #: The child key of a hyperparameter that is sampled instead of branched on.
 SAMPLED = "*"
@@ -78,33 +78,31 @@ class MCTSSearcher(Searcher):
         self._losses: list[float] = []  # every loss told, sorted
 
     def ask(self) -> Proposal:
+        """The next path down the tree; a path the space rejects is told as a failed visit
+        (so UCT moves elsewhere) and another is drawn."""
         return until_valid(self._descend, self.space, on_reject=self._reject)
 
     def _reject(self, exc: InvalidArchitectureError) -> None:
-        """A rejected path counts as a visit without a loss, so UCT moves elsewhere."""
-        self.tell(Proposal(None, {}, token=self._rejected_keys), None)  # type: ignore[arg-type]
+        self.tell(Proposal(None, {}, token=tuple(self._keys_so_far)), None)  # type: ignore[arg-type]
 
     def _descend(self) -> Proposal:
-        self._rejected_keys: tuple = ()
-        u, keys = self.space.unfold(), list[Any]()
+        keys: list[Any] = []
+        self._keys_so_far = keys
         node: _Node | None = self.root
-        while (h := u.next()) is not None:
+
+        def descend(h: NamedHyperparameter) -> Any:
+            nonlocal node
             options = self._options(h.hyperparameter)
-            key: Any
             if options is None:
-                key, value = SAMPLED, h.sample(self._rng)
-            else:
-                key = self._rng.randrange(len(options)) if node is None else \
-                    self._select(node, len(options))
-                value = options[key]
+                keys.append(SAMPLED)
+                return h.sample(self._rng)
+            key = self._rng.randrange(len(options)) if node is None else \
+                self._select(node, len(options))
             keys.append(key)
-            try:
-                u.assign(value)
-            except InvalidArchitectureError:
-                self._rejected_keys = tuple(keys)
-                raise
             node = None if node is None else node.children.get(key)
-        arch = u.architecture()
+            return options[key]
+
+        arch = self.space.specify(descend)
         return Proposal(arch, dict(arch.values), token=tuple(keys))
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
@@ -142,15 +140,9 @@ class MCTSSearcher(Searcher):
 
     def _keys(self, values: Mapping[str, Any]) -> tuple:
         """The tree path of a values map told without its token (restored trials)."""
-        u, keys = self.space.unfold(), list[Any]()
-        while (h := u.next()) is not None:
-            if h.name not in values:
-                raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}")
-            value = h.decode(values[h.name], h.name)
-            sampled = self._options(h.hyperparameter) is None
-            keys.append(SAMPLED if sampled else index_of(h.hyperparameter, value))
-            u.assign(value)
-        return tuple(keys)
+        return tuple(SAMPLED if self._options(h.hyperparameter) is None
+                     else index_of(h.hyperparameter, value)
+                     for h, value in self.space.live(values))
 
 
 def _record(node: _Node, loss: float | None) -> None:

@@ -40,6 +40,7 @@ from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError, OptionTypeError, SpaceError
 
 from . import _program
+from .keras_policy import policy_layer
 from .ops import apply_transform, get_op, resolve_value_range, sample_params
 
 Draws = list[dict[str, Any]]
@@ -185,8 +186,6 @@ def to_keras_layer(arch: Architecture, *, value_range: Sequence[float] | None = 
         >>> np.asarray(layer(np.zeros((2, 8, 8, 1), "float32"))).shape
         (2, 8, 8, 1)
     """
-    from .keras_policy import policy_layer
-
     return policy_layer(_program.to_json(program(arch)), value_range=value_range, seed=seed,
                         apply_at_inference=apply_at_inference)
 

@@ -31,6 +31,7 @@ from da_bridge.architecture import Architecture
 from da_bridge.errors import DomainError
 
 from .compile import Policy, to_policy
+from .keras_policy import policy_layer
 
 logger = logging.getLogger(__name__)
 
@@ -196,8 +197,6 @@ class CNNEvaluator:
         return float(np.mean(predicted == y_eval))
 
     def _layer(self, arch: Architecture | Policy) -> Any:
-        from .keras_policy import policy_layer
-
         policy = arch if isinstance(arch, Policy) else to_policy(arch)
         return policy_layer(policy.to_json(), value_range=self.data.value_range, seed=self.seed)
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from da_bridge._imports import require
+from da_bridge.adapters.optuna import replay_trial
 from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError
 
@@ -219,8 +220,6 @@ def pareto_front(result: SearchResult, input_shape: InputShape | None = None, *,
         >>> front[0].scores["blocks"] >= front[-1].scores["blocks"]
         True
     """
-    from da_bridge.adapters.optuna import replay_trial
-
     keras = require("keras", "keras")
     study = result.study
     shape = input_shape if input_shape is not None else getattr(result.space, "input_shape", None)

@@ -1,18 +1,18 @@
 """The blog post's `mobile_net` search space, with Keras layers.
 
-It mirrors `da_bridge.spaces.examples.mobile_net_space` (the framework-free
-stand-in): the same hyperparameters under the same path names, so a values
-map found with one replays in the other.
+The structure is the framework-free `da_bridge.spaces.examples.mobile_net_fragment`'s, given
+Keras layers: the same hyperparameters under the same path names, so a values map found with
+one replays in the other.
 """
 
 from __future__ import annotations
 
-import functools
 from typing import Any
 
-from da_bridge import Dependent, Discrete, scope, siso_optional, siso_repeat, siso_sequential
 from da_bridge._imports import require
-from da_bridge.modules import Fragment, substitution
+from da_bridge.errors import SpaceError
+from da_bridge.modules import Fragment
+from da_bridge.spaces import examples
 
 from .compile import InputShape, KerasSearchSpace
 from .modules import keras_function_module, keras_module
@@ -20,19 +20,7 @@ from .modules import keras_function_module, keras_module
 
 def mobile_block(h_filters: Any, h_kernel_size: Any, h_bn_opt: Any, h_drop_opt: Any,
                  h_drop_rate: Any, stride: int) -> Fragment:
-    """One MobileNet block: depthwise then pointwise convolution, each followed
-    by optional batch norm, optional dropout and a ReLU.
-
-    The batch-norm and dropout choices are the hyperparameters passed in, so
-    a network that shares them makes one choice for every block.
-
-    Args:
-        h_filters: Filters of the pointwise convolution.
-        h_kernel_size: Kernel size of the depthwise convolution.
-        h_bn_opt: Whether to use batch normalization.
-        h_drop_opt: Whether to use dropout.
-        h_drop_rate: The dropout rate, exposed only where dropout is used.
-        stride: The depthwise convolution's stride (2 halves the resolution).
+    """One MobileNet block of Keras layers (see `da_bridge.spaces.examples.mobile_block`).
 
     Example:
         >>> from da_bridge import Bool, Discrete, SearchSpace
@@ -41,64 +29,43 @@ def mobile_block(h_filters: Any, h_kernel_size: Any, h_bn_opt: Any, h_drop_opt: 
         >>> SearchSpace(block).count()
         4
     """
-    def normalize() -> list[Fragment]:
-        return [siso_optional(lambda: keras_module("BatchNormalization", name="batch_norm"),
-                              h_bn_opt, name="bn"),
-                siso_optional(lambda: keras_module("Dropout", {"rate": h_drop_rate}),
-                              h_drop_opt, name="dropout")]
-
-    return siso_sequential([
-        keras_module("DepthwiseConv2D", {"kernel_size": h_kernel_size, "strides": stride,
-                                         "padding": "same"}, name="depthwise_conv"),
-        *normalize(), keras_module("ReLU", name="relu"),
-        _conv(h_filters, 1, 1), *normalize(), keras_module("ReLU", name="relu")])
+    return examples.mobile_block(h_filters, h_kernel_size, h_bn_opt, h_drop_opt, h_drop_rate,
+                                 stride, keras_layer)
 
 
 def mobile_net_fragment(n_classes: int = 1000) -> Fragment:
-    """The blog's `mobile_net` space as a fragment, to compose into larger spaces.
+    """The blog's `mobile_net` space of Keras layers, to compose into larger spaces.
 
-    A stem convolution (stride 2), then a `block_chain` substitution over 2 or
-    3 spatial reductions, each a strided `mobile_block` followed by 1 or 3
-    more; after each reduction the filters are multiplied by a shared
-    multiplier (1, 2 or 4), a dependent hyperparameter. Batch norm and dropout
-    are chosen once for the whole network. The head is global average
-    pooling and a softmax `Dense` layer.
+    The structure is `da_bridge.spaces.examples.mobile_net_fragment`'s; the head is
+    global average pooling and a softmax `Dense` layer.
 
     Example:
         >>> from da_bridge import SearchSpace
         >>> SearchSpace(mobile_net_fragment).count()
         8640
     """
-    h_drop_rate = Discrete([0.5, 0.25, 0.125, 0.0625], name="drop_rate")
-    h_drop_opt = Discrete([False, True], name="drop_opt")
-    h_bn_opt = Discrete([False, True], name="bn_opt")
-    h_kernel_size = Discrete([3, 5], name="kernel_size")
-    h_multiplier = Discrete([1, 2, 4], name="filter_multiplier")
-    shared = (h_kernel_size, h_bn_opt, h_drop_opt, h_drop_rate)
+    return examples.mobile_net_fragment(n_classes, keras_layer)
 
-    def block_chain(values: dict[str, Any], h_filters: Any) -> Fragment:
-        blocks = []
-        for i in range(values["num_reductions"]):
-            with scope(f"reduction_{i + 1}"):
-                blocks.append(mobile_block(h_filters, *shared, 2))
-                blocks.append(siso_repeat(functools.partial(mobile_block, h_filters, *shared, 1),
-                                          Discrete([1, 3])))
-            h_filters = Dependent(_times, {"filters": h_filters, "multiplier": h_multiplier})
-        return siso_sequential(blocks)
 
-    h_initial_filters = Discrete([16, 32, 64, 128], name="initial_filters")
-    h_initial_kernel_size = Discrete([3, 5, 7], name="initial_kernel_size")
-    return siso_sequential([
-        _conv(h_initial_filters, h_initial_kernel_size, 2),
-        siso_optional(lambda: keras_module("BatchNormalization", name="batch_norm"),
-                      h_bn_opt, name="bn"),
-        siso_optional(lambda: keras_module("Dropout", {"rate": h_drop_rate}), h_drop_opt,
-                      name="dropout"),
-        keras_module("ReLU", name="relu"),
-        substitution("block_chain", lambda v: block_chain(v, h_initial_filters),
-                     {"num_reductions": Discrete([2, 3])}),
-        keras_function_module(classifier_head, {"n_classes": n_classes}, name="output"),
-    ])
+def keras_layer(kind: str, properties: dict[str, Any]) -> Fragment:
+    """The Keras layer for one layer kind of the mobile_net structure.
+
+    Example:
+        >>> from da_bridge import SearchSpace
+        >>> SearchSpace(lambda: keras_layer("relu", {})).replay({}).to_json()["modules"][0]["name"]
+        'relu'
+    """
+    if kind in ("conv", "depthwise_conv"):
+        layer = "Conv2D" if kind == "conv" else "DepthwiseConv2D"
+        return keras_module(layer, {**properties, "padding": "same"}, name=kind)
+    if kind == "output":
+        return keras_function_module(classifier_head, {"n_classes": properties["classes"]},
+                                     name="output")
+    layers = {"batch_norm": "BatchNormalization", "dropout": "Dropout", "relu": "ReLU"}
+    if kind not in layers:
+        raise SpaceError(f"mobile_net has no layer kind {kind!r}; known: "
+                         f"{sorted([*layers, 'conv', 'depthwise_conv', 'output'])}")
+    return keras_module(layers[kind], properties, name=kind)
 
 
 def mobile_net(input_shape: InputShape = (224, 224, 3), n_classes: int = 1000) -> KerasSearchSpace:
@@ -139,12 +106,3 @@ def classifier_head(x: Any, n_classes: int) -> Any:
     """
     layers = require("keras", "keras").layers
     return layers.Dense(n_classes, activation="softmax")(layers.GlobalAveragePooling2D()(x))
-
-
-def _conv(h_filters: Any, h_kernel_size: Any, stride: int) -> Fragment:
-    return keras_module("Conv2D", {"filters": h_filters, "kernel_size": h_kernel_size,
-                                   "strides": stride, "padding": "same"}, name="conv")
-
-
-def _times(values: dict[str, Any]) -> int:
-    return values["filters"] * values["multiplier"]

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from da_bridge._imports import require
 from da_bridge.errors import DomainError, OptionError, OptionTypeError
 from da_bridge.space import SearchSpace
+from da_bridge.study.runner import search
 
 from ._results import cv_results, failure_reasons
 from .compile import to_pipeline
@@ -179,8 +180,6 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
 
     def _search(self, objective: Any, seed: int | None) -> Any:
-        from da_bridge.study.runner import search
-
         with _optuna_logging(self.verbose):
             return search(self.space, objective, self.searcher, n_trials=None,
                           max_trials=self.n_trials, timeout=self.timeout, direction="maximize",

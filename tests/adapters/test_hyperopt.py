@@ -22,7 +22,8 @@ from da_bridge import (
     siso_optional,
     siso_sequential,
 )
-from da_bridge._explore import MAX_STATES, slots, tree
+from da_bridge._flat import slots
+from da_bridge._tree import MAX_STATES, tree
 from da_bridge.adapters.hyperopt import HyperoptSearcher, _compile, from_hyperopt, to_hyperopt
 from da_bridge.searchers.base import Proposal
 from da_bridge.spaces.examples import mobile_net_space, op, poster_space

@@ -1,0 +1,117 @@
+"""Flat encodings of a space, for optimizers that want every parameter up front.
+
+Hyperopt and scikit-optimize cannot unfold a space lazily. `slots(space)` lists every
+hyperparameter that can appear, once per (path, domain), at a cost that grows with the sum
+(not the product) of the structural choices' sizes; `label_slots` names them;
+`replay` and `live_slots` go between a flat assignment and an architecture.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
+
+from da_bridge._domains import Slot, SlotKey, domain_key, slot_of, values_of
+from da_bridge._tree import Budget, independent_ancestors
+from da_bridge.architecture import Architecture
+from da_bridge.errors import ReplayError, SpaceError
+from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding
+
+#: Fresh instances `slots` may build; it grows with the sum of the structural choices.
+MAX_SLOT_STATES = 20_000
+
+
+def slots(space: SearchSpace, *, max_states: int = MAX_SLOT_STATES) -> list[Slot]:
+    """Every hyperparameter that can appear in `space`, once per (path, domain).
+
+    Example:
+        >>> from da_bridge.spaces.examples import poster_space
+        >>> found = slots(poster_space())
+        >>> len(found), found[0].path, found[-1].path
+        (16, 'conv.filters', 'chain2/7/conv.filters')
+    """
+    return _SlotFinder(space, max_states).run()
+
+
+def label_slots(found: Iterable[Slot]) -> dict[SlotKey, str]:
+    """A unique label per slot: its path, or `path#2`, `path#3` for further domains.
+
+    Example:
+        >>> from da_bridge import Int
+        >>> a, b = Slot("x", ("Int", 1, 2, 1, False), Int(1, 2)), Slot("x", ("I",), Int(1, 3))
+        >>> list(label_slots([a, b]).values())
+        ['x', 'x#2']
+    """
+    labels: dict[SlotKey, str] = {}
+    taken: set[str] = set()
+    for slot in found:
+        if slot.key in labels:
+            continue
+        label, k = slot.path, 2
+        while label in taken:
+            label, k = f"{slot.path}#{k}", k + 1
+        labels[slot.key] = label
+        taken.add(label)
+    return labels
+
+
+def replay(space: SearchSpace, value_of: Callable[[SlotKey, Any], Any]) -> Architecture:
+    """Unfold `space`, asking `value_of(slot key, hyperparameter)` for each live value.
+
+    `value_of` raises `KeyError` when it has no value for a slot.
+    """
+    def choose(h: NamedHyperparameter) -> Any:
+        try:
+            value = value_of((h.name, domain_key(h.hyperparameter)), h.hyperparameter)
+        except KeyError:
+            raise ReplayError(f"{h.name!r} has no value; allowed: {h.hyperparameter!r}") from None
+        return h.decode(value, h.name)
+
+    return space.specify(choose)
+
+
+def live_slots(space: SearchSpace, values: Mapping[str, Any]) -> dict[SlotKey, Any]:
+    """`{slot key: value}` of the live hyperparameters of a values map (plain or JSON form)."""
+    return {(h.name, domain_key(h.hyperparameter)): value for h, value in space.live(values)}
+
+
+class _SlotFinder(Budget):
+    """Depth-first: each structural choice's values are tried on the state that exposes it."""
+
+    def run(self) -> list[Slot]:
+        self.found: dict[SlotKey, Slot] = {}
+        self._visit({}, None)
+        return list(self.found.values())
+
+    def _visit(self, prefix: dict, focus: frozenset | None, u: Unfolding | None = None) -> None:
+        u = u or self.state(prefix)
+        pending = u.pending()
+        for h in pending:
+            slot = slot_of(u, h.hyperparameter)
+            self.found.setdefault(slot.key, slot)
+        before = frozenset(h.hyperparameter.identity for h in pending)
+        n_modules = u.n_modules()
+        for h in pending:
+            decl = h.hyperparameter
+            if (focus is not None and decl.identity not in focus) or not u.is_structural(decl):
+                continue
+            if decl.size() == math.inf:
+                raise SpaceError(f"{h.name!r} decides the structure but is continuous "
+                                 f"({decl!r}); exploration needs finite structural choices")
+            for value in values_of(decl):
+                child_prefix = {**prefix, h.name: value}
+                child = self.state(child_prefix)
+                new = frozenset(g.hyperparameter.identity for g in child.pending()) - before
+                self._visit(child_prefix, new | _newly_structural(child, n_modules), child)
+
+
+def _newly_structural(u: Unfolding, start: int) -> frozenset:
+    """Pending hyperparameters that feed substitutions created after module `start`."""
+    found = set[Any]()
+    for module in u.substitutions_since(start):
+        if module.alive:
+            for h in module.hyperparameters.values():
+                found.update(a.identity for a in independent_ancestors(h)
+                             if not u.is_assigned(a))
+    return frozenset(found)
