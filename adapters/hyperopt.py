@@ -356,7 +356,13 @@ class _Compiled:
 
     def decode(self, point: Mapping[str, Any]) -> Architecture:
         labels = self.labels
-        return _flat.replay(self.space, lambda key, h: _from_sample(h, point[labels[key]]))
+
+        def value_of(key: _domains.SlotKey, h: Hyperparameter) -> Any:
+            if key not in labels:  # a slot exploration did not reach: its default value
+                return _domains.default_value(h)
+            return _from_sample(h, point[labels[key]])
+
+        return _flat.replay(self.space, value_of)
 
     def raw(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The `{label: raw value}` config Hyperopt stores for a values map."""
@@ -372,14 +378,18 @@ class _Compiled:
         return out
 
     def _raw_node(self, node: _tree.Node, live: dict, out: dict) -> None:
+        # A slot the tree lists but the values map lacks (the tree merged what a
+        # multi-hyperparameter substitution reveals) gets its default, as in the flat form.
         for slot in node.leaves:
             label = self._leaves[slot.key][0]
             if label is not None:
-                out[label] = _raw(slot.hyperparameter, live[slot.key])
+                value = live.get(slot.key, _domains.default_value(slot.hyperparameter))
+                out[label] = _raw(slot.hyperparameter, value)
         for choice in node.choices:
-            indices = tuple(_domains.index_of(s.hyperparameter, live[s.key])
-                            for s in choice.slots)
-            position = next(i for i, b in enumerate(choice.branches) if b.indices == indices)
+            indices = tuple(_domains.index_of(s.hyperparameter, live[s.key]) if s.key in live
+                            else 0 for s in choice.slots)
+            position = next((i for i, b in enumerate(choice.branches) if b.indices == indices),
+                            0)
             out[self._choices[choice][0]] = position
             self._raw_node(choice.branches[position].node, live, out)
 

@@ -104,6 +104,8 @@ class Decoder:
         def value_of(key: tuple, h: Hyperparameter) -> Any:
             if key in self._constants:
                 return self._constants[key]
+            if key not in self._position:  # a slot exploration did not reach: its default
+                return _domains.default_value(h)
             return _from_coordinate(h, _plain(x[self._position[key]]))
 
         return value_of
