@@ -270,8 +270,12 @@ class SearchSpace:
                     pass
             return h.sample(rng)
 
-        return draw_valid(self, lambda u: u.assign(kept_or_drawn(u.next())),
-                          max_rejections=max_rejections)
+        def step(u: Unfolding) -> None:
+            h = u.next()
+            assert h is not None  # draw_valid steps only while something is pending
+            u.assign(kept_or_drawn(h))
+
+        return draw_valid(self, step, max_rejections=max_rejections)
 
     def specify(self, choose: Callable[[NamedHyperparameter], Any]) -> Architecture:
         """The architecture whose every exposed hyperparameter gets `choose(h)`, in order.

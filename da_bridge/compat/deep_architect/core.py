@@ -339,19 +339,20 @@ def extract_unique_modules(input_or_output_lst: Sequence[Input | Output]) -> lis
     return list(found)
 
 
-def traverse_backward(outputs: Mapping[str, Output], fn: Callable[[Any], bool]) -> None:
+def traverse_backward(outputs: Mapping[str, Output], fn: Callable[[Any], bool | None]) -> None:
     """Call `fn(module)` once per module reachable backward; stop when it returns True."""
     _traverse(_ports(outputs), fn, lambda m: [p.source.module for p in m.inputs.values()
                                              if p.source is not None])
 
 
-def traverse_forward(inputs: Mapping[str, Input], fn: Callable[[Any], bool]) -> None:
+def traverse_forward(inputs: Mapping[str, Input], fn: Callable[[Any], bool | None]) -> None:
     """Call `fn(module)` once per module reachable forward; stop when it returns True."""
     _traverse(_ports(inputs), fn, lambda m: [t.module for p in m.outputs.values()
                                             for t in p.targets])
 
 
-def _traverse(ports: list, fn: Callable[[Any], bool], step: Callable) -> None:
+def _traverse(ports: list[Any], fn: Callable[[Any], bool | None],
+              step: Callable[[Any], list[Any]]) -> None:
     queue, seen = [p.module for p in ports], set()
     while queue:
         module = queue.pop(0)
@@ -406,15 +407,21 @@ def determine_input_output_cleanup_seq(inputs: Mapping[str, Input]
 
 def get_unconnected_inputs(outputs: Mapping[str, Output]) -> list[Input]:
     found: list[Input] = []
-    traverse_backward(outputs, lambda m: found.extend(
-        p for p in m.inputs.values() if p.source is None) and False)
+
+    def visit(module: Any) -> None:
+        found.extend(p for p in module.inputs.values() if p.source is None)
+
+    traverse_backward(outputs, visit)
     return found
 
 
 def get_unconnected_outputs(inputs: Mapping[str, Input]) -> list[Output]:
     found: list[Output] = []
-    traverse_forward(inputs, lambda m: found.extend(
-        p for p in m.outputs.values() if not p.targets) and False)
+
+    def visit(module: Any) -> None:
+        found.extend(p for p in module.outputs.values() if not p.targets)
+
+    traverse_forward(inputs, visit)
     return found
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from da_bridge import combinators as _combinators
 from da_bridge.errors import DABridgeError, InvalidArchitectureError, SpaceError
 from da_bridge.modules import Fragment, Input, Output, basic, substitution
+from da_bridge.modules import identity as _identity
 from da_bridge.space import SearchSpace
 
 __all__ = [
@@ -86,7 +87,7 @@ def _rejecting(fn: Callable[[dict[str, Any]], Fragment]) -> Callable[[dict[str, 
 
 def identity(scope: Any = None, name: str | None = None) -> Fragment:
     """A pass-through module."""
-    return _combinators.identity(name or "Identity")
+    return _identity(name or "Identity")
 
 
 def hyperparameter_aggregator(name_to_hyperp: Mapping[str, Any], scope: Any = None,
@@ -179,19 +180,20 @@ def dense_block(h_num_applies: Any, h_end_in_combine: Any, apply_fn: Callable[[]
 
 def buffer_io(inputs: Mapping[str, Input], outputs: Mapping[str, Output]) -> Fragment:
     """Identity modules in front of (behind) border ports of substitution modules."""
-    buffered_inputs, buffered_outputs = {}, {}
-    for name, port in inputs.items():
-        if port.module.kind == "substitution":
+    buffered_inputs: dict[str, Input] = {}
+    buffered_outputs: dict[str, Output] = {}
+    for name, in_port in inputs.items():
+        if in_port.module.kind == "substitution":
             b_inputs, b_outputs = identity()
-            b_outputs["out"].connect(port)
-            port = b_inputs["in"]
-        buffered_inputs[name] = port
-    for name, port in outputs.items():
-        if port.module.kind == "substitution":
+            b_outputs["out"].connect(in_port)
+            in_port = b_inputs["in"]
+        buffered_inputs[name] = in_port
+    for name, out_port in outputs.items():
+        if out_port.module.kind == "substitution":
             b_inputs, b_outputs = identity()
-            port.connect(b_inputs["in"])
-            port = b_outputs["out"]
-        buffered_outputs[name] = port
+            out_port.connect(b_inputs["in"])
+            out_port = b_outputs["out"]
+        buffered_outputs[name] = out_port
     return buffered_inputs, buffered_outputs
 
 

@@ -87,7 +87,7 @@ class EngineSearcher(Searcher):
         return dict(arch.inputs), dict(arch.outputs), list(arch.values.values()), token
 
     def update(self, val: float | None, searcher_eval_token: Mapping[str, Any]) -> None:
-        proposal = self._pending.pop(searcher_eval_token.get("id"), None)
+        proposal = self._pending.pop(searcher_eval_token.get("id", -1), None)
         if proposal is None:  # a token from elsewhere (another process, a log): replay it
             arch = self.space.replay(searcher_eval_token["values"])
             proposal = Proposal(arch, dict(arch.values))
