@@ -99,11 +99,16 @@ def count_space(space: SearchSpace) -> float:
         return math.inf  # every value of a continuous structural choice is an architecture
 
 
+#: Modules exploration may build in all (large instances exhaust it before `max_states`).
+MAX_MODULES = 50_000
+
+
 class Budget:
-    """Fresh instances with a prefix of assignments, at most `max_states` of them."""
+    """Fresh instances with a prefix of assignments, at most `max_states` of them and
+    `MAX_MODULES` modules built in all."""
 
     def __init__(self, space: SearchSpace, max_states: int) -> None:
-        self.space, self.max_states, self.states = space, max_states, 0
+        self.space, self.max_states, self.states, self.modules = space, max_states, 0, 0
 
     def state(self, prefix: Mapping[str, Any]) -> Unfolding:
         self.states += 1
@@ -113,6 +118,10 @@ class Budget:
         u = self.space.unfold()
         for path, value in prefix.items():
             u.assign_path(path, value)
+        self.modules += u.n_modules()
+        if self.modules > MAX_MODULES:
+            raise SpaceTooLargeError(f"exploring {self.space!r} builds more than {MAX_MODULES:,} "
+                                     f"modules ({self.states} instances)")
         return u
 
 
