@@ -358,8 +358,8 @@ class _Compiled:
         labels = self.labels
 
         def value_of(key: _domains.SlotKey, h: Hyperparameter) -> Any:
-            if key not in labels:  # a slot exploration did not reach: its default value
-                return _domains.default_value(h)
+            if key not in labels or labels[key] not in point:  # a slot exploration did not
+                return _domains.default_value(h)  # reach, or not live in that tree branch
             return _from_sample(h, point[labels[key]])
 
         return _flat.replay(self.space, value_of)
