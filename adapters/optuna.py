@@ -17,7 +17,7 @@ import functools
 import hashlib
 import threading
 import warnings
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from da_bridge._domains import domain_key
 from da_bridge._imports import require
@@ -200,6 +200,14 @@ class OptunaSearcher(Searcher):
             self.study.tell(proposal.trial, score)
 
 
+class ProposalBinding(Protocol):
+    """What `proposal_sampler()`'s sampler adds to Optuna's BaseSampler."""
+
+    def bind(self, number: int, params: dict[str, Any]) -> None: ...
+
+    def release(self, number: int) -> None: ...
+
+
 def proposal_sampler() -> optuna.samplers.BaseSampler:
     """A sampler that records proposals made elsewhere (Hyperopt, skopt, evolution...).
 
@@ -207,9 +215,10 @@ def proposal_sampler() -> optuna.samplers.BaseSampler:
     tells it the values to return, so foreign searchers record their
     proposals in the study with Optuna's own parameters and distributions.
     """
-    optuna = require("optuna", "optuna")
+    require("optuna", "optuna")  # the install hint if Optuna is missing
+    from optuna.samplers import BaseSampler
 
-    class ProposalSampler(optuna.samplers.BaseSampler):
+    class ProposalSampler(BaseSampler):
         def __init__(self) -> None:
             self._params: dict[int, dict[str, Any]] = {}
             self._lock = threading.Lock()

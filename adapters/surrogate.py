@@ -87,9 +87,9 @@ class Featurizer:
             X[:, col] = fill
         for row, values in enumerate(maps):
             for name, x in self._features(values):
-                col = self.columns.get(name)
-                if col is not None:
-                    X[row, col] = 1.0 if x is None else x
+                at = self.columns.get(name)
+                if at is not None:
+                    X[row, at] = 1.0 if x is None else x
         return X
 
     def _features(self, values: Values) -> list[tuple[str, float | None]]:

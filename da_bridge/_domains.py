@@ -16,7 +16,7 @@ from da_bridge.errors import DomainError, OptionTypeError, SpaceError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.space import Unfolding
 
-SlotKey = tuple[str, tuple]
+SlotKey = tuple[str, tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,7 @@ class Slot:
     """
 
     path: str
-    domain: tuple
+    domain: tuple[Any, ...]
     hyperparameter: Hyperparameter = field(compare=False, hash=False, repr=False)
 
     @property
@@ -38,7 +38,7 @@ class Slot:
         return self.path, self.domain
 
 
-def domain_key(h: Hyperparameter) -> tuple:
+def domain_key(h: Hyperparameter) -> tuple[Any, ...]:
     """A hashable description of a hyperparameter's domain.
 
     Example:

@@ -119,7 +119,8 @@ class _SlotFinder(Budget):
         self._visit({}, None)
         return list(self.found.values())
 
-    def _visit(self, prefix: dict, focus: frozenset | None, u: Unfolding | None = None) -> None:
+    def _visit(self, prefix: dict[str, Any], focus: frozenset[Any] | None,
+               u: Unfolding | None = None) -> None:
         u = u or self.state(prefix)
         pending = u.pending()
         for h in pending:
@@ -174,7 +175,7 @@ def _combinations(group: list[NamedHyperparameter]) -> list[dict[str, Any]]:
     return out
 
 
-def _newly_structural(u: Unfolding, start: int) -> frozenset:
+def _newly_structural(u: Unfolding, start: int) -> frozenset[Any]:
     """Pending hyperparameters that feed substitutions created after module `start`."""
     found = set[Any]()
     for module in u.substitutions_since(start):

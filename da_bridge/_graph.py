@@ -83,7 +83,8 @@ class Graph:
         if module.kind == "substitution" and module.pending == 0:
             self._fire_queue.append(module)
 
-    def _attach(self, h: Hyperparameter, default_path: str, frontier: list) -> None:
+    def _attach(self, h: Hyperparameter, default_path: str,
+                frontier: list[Hyperparameter]) -> None:
         if h in self.paths:
             return
         path = _paths.join(h._scope, h.name) if h.name else default_path
@@ -172,7 +173,8 @@ class Graph:
         self._splice(module, inputs, outputs)
         self._activate(start, len(self.modules), used)
 
-    def _splice(self, module: Module, inputs: dict[str, Input], outputs: dict[str, Output]):
+    def _splice(self, module: Module, inputs: dict[str, Input],
+                outputs: dict[str, Output]) -> None:
         """Put the new fragment where `module` was, keeping every connection."""
         for name, old in module.inputs.items():
             new, source = inputs[name], old.source
@@ -185,13 +187,13 @@ class Graph:
                 old.source = None
                 new.connect(source)
             _replace_border(self.inputs, old, new)
-        for name, old in module.outputs.items():
-            new = outputs[name]
-            for target in old.targets:
-                target.source = new
-                new.targets.append(target)
-            old.targets = []
-            _replace_border(self.outputs, old, new)
+        for name, old_out in module.outputs.items():
+            new_out = outputs[name]
+            for target in old_out.targets:
+                target.source = new_out
+                new_out.targets.append(target)
+            old_out.targets = []
+            _replace_border(self.outputs, old_out, new_out)
 
     # inspection ------------------------------------------------------------------
     def live_modules(self) -> list[Module]:
@@ -217,7 +219,7 @@ def check_fragment(fragment: Any, where: str) -> tuple[dict[str, Input], dict[st
     return inputs, outputs
 
 
-def _check_ports(module: Module, inputs: dict, outputs: dict) -> None:
+def _check_ports(module: Module, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
     pairs = (("inputs", inputs, module.inputs), ("outputs", outputs, module.outputs))
     for kind, got, want in pairs:
         if set(got) != set(want):
@@ -226,7 +228,7 @@ def _check_ports(module: Module, inputs: dict, outputs: dict) -> None:
                 f"it declares {sorted(want)}")
 
 
-def _replace_border(border: dict, old: Any, new: Any) -> None:
+def _replace_border(border: dict[str, Any], old: Any, new: Any) -> None:
     for name, port in border.items():
         if port is old:
             border[name] = new

@@ -109,7 +109,7 @@ def current() -> _Context:
     return ctx
 
 
-def creation_key(hyperparameter: Any) -> tuple[str, Any]:
+def creation_key(hyperparameter: Any) -> tuple[str, tuple[Any, ...]]:
     """The scope a hyperparameter is created in, and its stable identity key."""
     ctx = _CURRENT.get()
     if ctx is None:

@@ -15,12 +15,14 @@ import itertools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from da_bridge._domains import Slot, slot_of, values_of
 from da_bridge.errors import InvalidArchitectureError, SpaceError, SpaceTooLargeError
 from da_bridge.hyperparameters import Dependent, Hyperparameter
 from da_bridge.space import SearchSpace, Unfolding
+
+_Group = list[Hyperparameter]  # structural hyperparameters explored jointly
 
 #: Fresh instances exploration may build before it gives up.
 MAX_STATES = 2_000
@@ -33,7 +35,7 @@ class _ContinuousChoice(SpaceError):
 class _Interaction(Exception):  # noqa: N818 - internal control flow, never escapes
     """A revealed substitution reads `key`, pending in another group `group` (if known)."""
 
-    def __init__(self, key: Any, group: list | None = None) -> None:
+    def __init__(self, key: Any, group: _Group | None = None) -> None:
         super().__init__(key)
         self.key, self.group = key, group
 
@@ -107,7 +109,7 @@ class Budget:
     """Fresh instances with a prefix of assignments, at most `max_states` of them and
     `MAX_MODULES` modules built in all."""
 
-    def __init__(self, space: SearchSpace, max_states: int) -> None:
+    def __init__(self, space: SearchSpace, max_states: float) -> None:  # math.inf: no limit
         self.space, self.max_states, self.states, self.modules = space, max_states, 0, 0
 
     def state(self, prefix: Mapping[str, Any]) -> Unfolding:
@@ -136,8 +138,8 @@ class _TreeBuilder(Budget):
     pending elsewhere, or two groups reveal the same hyperparameter.
     """
 
-    def node(self, prefix: dict, focus: frozenset | None, outside: frozenset,
-             u: Unfolding | None = None) -> tuple[Node, frozenset]:
+    def node(self, prefix: dict[str, Any], focus: frozenset[Any] | None, outside: frozenset[Any],
+             u: Unfolding | None = None) -> tuple[Node, frozenset[Any]]:
         u = u or self.state(prefix)
         pending = [h.hyperparameter for h in u.pending()]
         if focus is not None:
@@ -151,7 +153,8 @@ class _TreeBuilder(Budget):
             except _Interaction as exc:
                 if exc.key not in level:
                     raise
-                groups, plain = _absorb(groups, plain, exc.key, exc.group)
+                # _choices re-raises every _Interaction with the group it came from
+                groups, plain = _absorb(groups, plain, exc.key, cast(_Group, exc.group))
                 continue
             clash = _first_overlap(revealed)
             if clash is None:
@@ -160,8 +163,11 @@ class _TreeBuilder(Budget):
             groups = [g for k, g in enumerate(groups) if k not in (i, j)] + [groups[i] + groups[j]]
         return _simplify(u, plain, choices), frozenset().union(*revealed)
 
-    def _choices(self, u, prefix, groups, outside, level):
-        choices, revealed = [], []
+    def _choices(self, u: Unfolding, prefix: dict[str, Any], groups: list[_Group],
+                 outside: frozenset[Any], level: frozenset[Any],
+                 ) -> tuple[list[Choice], list[frozenset[Any]]]:
+        choices: list[Choice] = []
+        revealed: list[frozenset[Any]] = []
         for group in groups:
             try:
                 choice, keys = self._choice(u, prefix, group, outside | (level - _keys(group)))
@@ -171,8 +177,9 @@ class _TreeBuilder(Budget):
             revealed.append(keys)
         return choices, revealed
 
-    def _choice(self, u: Unfolding, prefix: dict, group: list, outside: frozenset):
-        paths = [u.path_of(h) for h in group]
+    def _choice(self, u: Unfolding, prefix: dict[str, Any], group: _Group,
+                outside: frozenset[Any]) -> tuple[Choice, frozenset[Any]]:
+        paths = [cast(str, u.path_of(h)) for h in group]  # pending in u, so live: a path
         for h, path in zip(group, paths):
             if h.size() == math.inf:
                 raise _ContinuousChoice(f"{path!r} decides the structure but is continuous "
@@ -203,7 +210,7 @@ class _TreeBuilder(Budget):
         return Choice(slots_, tuple(branches)), frozenset(revealed)
 
 
-def _simplify(u: Unfolding, plain: list, choices: list[Choice]) -> Node:
+def _simplify(u: Unfolding, plain: _Group, choices: list[Choice]) -> Node:
     """A one-hyperparameter choice that reveals nothing in any branch is a plain leaf."""
     leaves = [slot_of(u, h) for h in plain]
     kept = []
@@ -218,13 +225,13 @@ def _simplify(u: Unfolding, plain: list, choices: list[Choice]) -> Node:
     return Node(tuple(leaves), tuple(kept))
 
 
-def _keys(group: list) -> frozenset:
+def _keys(group: _Group) -> frozenset[Any]:
     return frozenset(h.identity for h in group)
 
 
-def _merge_shared(u: Unfolding, groups: list[list]) -> list[list]:
+def _merge_shared(u: Unfolding, groups: list[_Group]) -> list[_Group]:
     """Union the groups whose hyperparameters feed a common substitution module."""
-    merged: list[tuple[set[int], list]] = []
+    merged: list[tuple[set[int], _Group]] = []
     for group in groups:
         reached = set().union(*(u.substitutions_fed_by(h) for h in group))
         overlapping = [m for m in merged if m[0] & reached]
@@ -245,7 +252,7 @@ def independent_ancestors(h: Hyperparameter) -> Iterator[Hyperparameter]:
         yield h
 
 
-def _check_new_substitutions(u: Unfolding, start: int, outside: frozenset) -> None:
+def _check_new_substitutions(u: Unfolding, start: int, outside: frozenset[Any]) -> None:
     for module in u.substitutions_since(start):
         for h in module.hyperparameters.values():
             for a in independent_ancestors(h):
@@ -253,7 +260,8 @@ def _check_new_substitutions(u: Unfolding, start: int, outside: frozenset) -> No
                     raise _Interaction(a.identity)
 
 
-def _absorb(groups: list[list], plain: list, key: Any, group: list):
+def _absorb(groups: list[_Group], plain: _Group, key: Any,
+            group: _Group) -> tuple[list[_Group], _Group]:
     """Merge the group holding `key` (or the plain hyperparameter `key`) into `group`."""
     rest = [g for g in groups if g is not group]
     for g in rest:
@@ -264,7 +272,7 @@ def _absorb(groups: list[list], plain: list, key: Any, group: list):
     return rest + [group + moved], [h for h in plain if h.identity != key]
 
 
-def _first_overlap(revealed: list[frozenset]):
+def _first_overlap(revealed: list[frozenset[Any]]) -> tuple[int, int] | None:
     for i, j in itertools.combinations(range(len(revealed)), 2):
         if revealed[i] & revealed[j]:
             return i, j

@@ -34,9 +34,10 @@ class Architecture:
     """
 
     def __init__(self, graph: Graph) -> None:
-        if graph.next() is not None:
+        pending = graph.next()
+        if pending is not None:
             raise UnspecifiedError(
-                f"the architecture is not fully specified: {graph.paths[graph.next()]!r} "
+                f"the architecture is not fully specified: {graph.paths[pending]!r} "
                 "has no value yet")
         self._graph = graph
         self.values: dict[str, Any] = dict(graph.assigned)
@@ -126,8 +127,8 @@ def _topological_order(modules: list[Module], border: dict[str, Input]) -> list[
     while ready:
         m = ready.pop()
         order.append(m)
-        for port in m.outputs.values():
-            for target in port.targets:
+        for out in m.outputs.values():
+            for target in out.targets:
                 if target.module.index in indegree:
                     indegree[target.module.index] -= 1
                     if indegree[target.module.index] == 0:

@@ -9,13 +9,16 @@ under its module's path: `repeat/0/conv.filters`, `or/svc/svc.C`.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from da_bridge._paths import scope
 from da_bridge.errors import SpaceError
-from da_bridge.modules import Fragment, FragmentFn, identity, substitution
+from da_bridge.modules import Fragment, FragmentFn, Input, Output, identity, substitution
+
+_Ports = TypeVar("_Ports", bound=Mapping[str, Any])
 
 Choice = Any  # a Hyperparameter, or a plain value that fixes the choice
 
@@ -196,7 +199,8 @@ def siso_residual(main_fn: FragmentFn, res_fn: FragmentFn,
     return fork_in, combine_out
 
 
-def siso_nested_repeat(fn_first: FragmentFn, fn_iter: Callable[[dict, dict], Fragment],
+def siso_nested_repeat(fn_first: FragmentFn,
+                       fn_iter: Callable[[dict[str, Input], dict[str, Output]], Fragment],
                        h_num_repeats: Choice, *, name: str = "nested_repeat") -> Fragment:
     """`fn_first()`, then `fn_iter(inputs, outputs)` applied `n - 1` times to the result.
 
@@ -214,7 +218,7 @@ def siso_nested_repeat(fn_first: FragmentFn, fn_iter: Callable[[dict, dict], Fra
         n = _count_arg(values["n"], f"{name}.n", minimum=1)
         fragment = _scoped("0", fn_first)
         for i in range(1, n):
-            fragment = _scoped(str(i), lambda f=fragment: fn_iter(*f))
+            fragment = _scoped(str(i), functools.partial(fn_iter, *fragment))
         return fragment
 
     return substitution(name, build, {"n": h_num_repeats})
@@ -247,7 +251,7 @@ def _count_arg(value: Any, what: str, minimum: int = 0) -> int:
     return value
 
 
-def _siso_ports(ports: Mapping[str, Any] | None, name: str) -> Mapping[str, Any]:
+def _siso_ports(ports: _Ports | None, name: str) -> _Ports:
     if ports is None or set(ports) != {name}:
         raise SpaceError(f"siso_sequential needs single-input single-output fragments; "
                          f"got ports {sorted(ports or ())} where {name!r} was expected")

@@ -113,7 +113,18 @@ class ObjectiveCrashError(DABridgeError, RuntimeError):
 
 
 class StoreError(DABridgeError, LookupError):
-    """A storage that cannot be opened, or a study that is not in it."""
+    """A storage that cannot be opened, read or written, or a study that is not in it."""
+
+
+class SpaceMismatchError(DABridgeError, ValueError):
+    """A study resumed, or joined by a worker, with a space other than the one it was made with.
+
+    Example:
+        >>> raise SpaceMismatchError("study 's' was searched on poster, not mobile_net")
+        Traceback (most recent call last):
+        ...
+        da_bridge.errors.SpaceMismatchError: study 's' was searched on poster, not mobile_net
+    """
 
 
 class DatasetError(DABridgeError, ValueError):

@@ -34,7 +34,7 @@ class Hyperparameter:
         self._scope, self._key = _paths.creation_key(self)
 
     @property
-    def identity(self) -> tuple:
+    def identity(self) -> tuple[Any, ...]:
         """Where this hyperparameter was created, as a key equal across instances of a space.
 
         Two unfoldings of one space create the "same" hyperparameter as two objects; their

@@ -181,10 +181,12 @@ def _identity_compile(values: dict[str, Any]) -> ForwardFn:
     return lambda inputs: {"out": inputs["in"]}
 
 
-def _split_properties(path: str, properties: Mapping[str, Any]) -> tuple[dict, dict]:
+def _split_properties(path: str, properties: Mapping[str, Any],
+                      ) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(properties, Mapping):
         raise SpaceError(f"module {path!r}: hyperparameters must be a dict; got {properties!r}")
-    tunable, fixed = {}, {}
+    tunable: dict[str, Any] = {}
+    fixed: dict[str, Any] = {}
     for prop, value in properties.items():
         if not isinstance(prop, str) or not prop:
             raise SpaceError(f"module {path!r}: property names must be strings; got {prop!r}")

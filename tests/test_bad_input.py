@@ -37,7 +37,7 @@ from da_bridge import (
     substitution,
 )
 from da_bridge.adapters.optuna import VALUES_ATTR, replay_trial
-from da_bridge.errors import ObjectiveError, StoreError, TrialTimeoutError
+from da_bridge.errors import ObjectiveError, SpaceMismatchError, StoreError, TrialTimeoutError
 from da_bridge.spaces.examples import op, poster_space
 from da_bridge.study.store import load_study, open_storage
 from da_bridge.study.timeouts import with_trial_timeout
@@ -138,14 +138,13 @@ def test_trials_of_an_older_space_version_give_clear_errors_and_stay_in_the_stor
     for trial in trials:
         with pytest.raises((ReplayError, DomainError), match=r"'(conv\.filters|fc\.width)'"):
             replay_trial(SearchSpace(version_2), trial)
-    # Resuming with the new version: the searcher cannot take the old trials (the first new
-    # trial fails saying so); the old ones are untouched. The changed domain of
-    # conv.filters is recorded under a domain-qualified Optuna name, so later trials run.
-    search(SearchSpace(version_2), width, n_trials=2, study_name="versions", searcher="random")
+    # Resuming with the new version is refused, naming what changed; the study is untouched.
+    with pytest.raises(SpaceMismatchError, match=r"'conv\.filters' was Discrete\(\[64, 128\]\)"):
+        search(SearchSpace(version_2), width, n_trials=2, study_name="versions",
+               searcher="random")
     after = load_study("versions").trials
-    assert [t.user_attrs for t in after[:4]] == [t.user_attrs for t in trials]
-    assert [t.state for t in after] == [COMPLETE] * 4 + [FAIL, COMPLETE]
-    assert any(name.startswith("conv.filters#") for name in after[5].params)
+    assert [t.user_attrs for t in after] == [t.user_attrs for t in trials]
+    assert [t.state for t in after] == [COMPLETE] * 4
 
 
 # Objectives that raise, hang, or return unusable scores ------------------------------------------

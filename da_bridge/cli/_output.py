@@ -44,7 +44,7 @@ def summary(result: Any, describe: Callable[[Architecture], str] | None, seconds
     study = result.study
     directions = [d.name.lower() for d in study.directions]
     finished = [t for t in result.trials if t.state.is_finished()]
-    counts = {}
+    counts: dict[str, int] = {}
     for t in result.trials:
         counts[t.state.name] = counts.get(t.state.name, 0) + 1
     out.print(f"study {study.study_name!r}: {len(result.trials)} trials "

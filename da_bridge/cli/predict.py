@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 from typing import Any
 
+from da_bridge._imports import require
 from da_bridge.adapters.surrogate import ESTIMATORS
 from da_bridge.cli import _output
-from da_bridge.errors import OptionError
+from da_bridge.errors import DomainError, OptionError
+from da_bridge.study.store import load_study
 from da_bridge.study.surrogate import fit, training_data
 
 
@@ -30,6 +32,7 @@ def register(subparsers: Any) -> None:
 
 def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
     values = _values(args.values)
+    _check_domains(values, load_study(args.study, args.storage))
     history = training_data(args.study, storage=args.storage)
     model = fit(history, estimator=args.estimator, seed=args.seed)
     mean, std = model.predict(values, return_std=True)
@@ -56,3 +59,39 @@ def _values(text: str) -> dict[str, Any]:
     if not isinstance(values, dict) or not values:
         raise OptionError(f"VALUES_JSON must be a non-empty {{path: value}} object; got {text!r}")
     return values
+
+
+def _check_domains(values: dict[str, Any], study: Any) -> None:
+    """`DomainError` for a value outside the domain its path has in the study's trials."""
+    domains: dict[str, Any] = {}
+    for trial in study.get_trials(deepcopy=False):
+        domains.update(trial.distributions)
+    for path, value in values.items():
+        if path in domains and not _inside(value, domains[path]):
+            raise DomainError(path, value, _describe(domains[path]))
+
+
+def _inside(value: Any, distribution: Any) -> bool:
+    choices = getattr(distribution, "choices", None)
+    if choices is not None:
+        if isinstance(value, dict) and isinstance(value.get("index"), int):  # an object's JSON
+            return 0 <= value["index"] < len(choices)
+        return any(c is value if isinstance(value, bool) else
+                   (not isinstance(c, bool) and c == value) for c in choices)
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    integral = _is_int(distribution)
+    return (not integral or float(value).is_integer()) and \
+        distribution.low <= value <= distribution.high
+
+
+def _is_int(distribution: Any) -> bool:
+    return isinstance(distribution, require("optuna", "optuna").distributions.IntDistribution)
+
+
+def _describe(distribution: Any) -> str:
+    choices = getattr(distribution, "choices", None)
+    if choices is not None:
+        return f"one of {list(choices)}"
+    kind = "Int" if _is_int(distribution) else "Float"
+    return f"{kind}({distribution.low}, {distribution.high})"

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import math
 import re
+import sys
 import time
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 from da_bridge.cli import _output
 from da_bridge.errors import OptionError
-from da_bridge.study import CLI_ATTR
+from da_bridge.study import CLI_ATTR, ERROR_ATTR
 from da_bridge.study.runner import SEARCHERS, search
 from da_bridge.study.store import list_studies
 from da_bridge.study.tasks import add_task_arguments, make_task, task_names
@@ -57,21 +60,44 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
         task_parser.print_help()
         return 0
     args = argparse.Namespace(**vars(args), **vars(task_parser.parse_args(extra)))
+    check_timeout(args.timeout)
     task = make_task(args.space, args)
     study = args.study or _default_study_name(args.space)
     _check_resume(study, args.storage, args.resume)
     directions = [args.direction] if args.direction else task.directions
     started = time.perf_counter()
+    objective = cast(Callable[..., Any], task.objective)  # make_task raised if it were None
+    ran: list[Any] = []
     result = search(
-        task.space, task.objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
+        task.space, objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
         directions=directions, storage=args.storage, study_name=study, seed=args.seed,
-        n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner)
+        n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner,
+        callbacks=[lambda study, trial: ran.append(trial)])
     if CLI_ATTR not in result.study.user_attrs:
         result.study.set_user_attr(CLI_ATTR, {"space": args.space, "options": extra})
     _output.summary(result, task.describe, time.perf_counter() - started)
+    if not result.interrupted and no_success(ran):
+        return 1
     for line in (task.report(result) if task.report else []):
         _output.info(line)
     return 130 if result.interrupted else 0
+
+
+def check_timeout(timeout: float | None) -> None:
+    """`--timeout` must leave time for a trial."""
+    if timeout is not None and not 0 < timeout < math.inf:
+        raise OptionError(f"--timeout must be a positive number of seconds; got {timeout}")
+
+
+def no_success(trials: list[Any]) -> bool:
+    """True (after saying so on stderr) when trials ran and none of them completed."""
+    if not trials or any(t.state.name == "COMPLETE" for t in trials):
+        return False
+    first = next((t.user_attrs[ERROR_ATTR] for t in trials if ERROR_ATTR in t.user_attrs),
+                 trials[0].state.name.lower())
+    print(f"da-bridge: error: no trial succeeded ({len(trials)} ran; the first failure: "  # noqa: T201
+          f"{first.splitlines()[0] if first else '?'})", file=sys.stderr)
+    return True
 
 
 def _check_resume(study: str, storage: str | None, resume: bool) -> None:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.study import VALUES_ATTR
+from da_bridge.study import ERROR_ATTR, INTERRUPTED_ATTR, VALUES_ATTR
 from da_bridge.study.store import list_studies, load_study
 
 
@@ -33,6 +33,9 @@ def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
     _output.info(f"study {study.study_name!r}: {len(trials)} trials, directions {directions}")
     _output.info("")
     _output.console().print(_output.trials_table(trials, "trials", directions, args.limit))
+    for t in [t for t in trials if t.state.name == "FAIL"][:args.limit]:
+        reason = t.user_attrs.get(ERROR_ATTR) or t.user_attrs.get(INTERRUPTED_ATTR)
+        _output.info(f"trial {t.number} failed: {reason or 'no reason recorded'}")
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     if complete and len(directions) == 1:
         best = study.best_trial

@@ -14,7 +14,13 @@ from da_bridge.errors import SpaceError
 from da_bridge.space import SearchSpace
 from da_bridge.study import CLI_ATTR, SPACE_ATTR, VALUES_ATTR
 from da_bridge.study.store import MEMORY, journal_path, redact_url
-from da_bridge.study.tasks import TASKS, add_task_arguments, load_space, make_task
+from da_bridge.study.tasks import (
+    TASKS,
+    add_task_arguments,
+    load_space,
+    make_task,
+    recorded_space,
+)
 
 if TYPE_CHECKING:
     import optuna
@@ -25,8 +31,9 @@ def study_space(study: optuna.Study) -> SearchSpace:
     """The search space a study was searched on, rebuilt from what `da-bridge search` recorded.
 
     `da-bridge search SPACE [task options]` stores SPACE and the task options in
-    the study's user attribute `da_bridge.cli`; this rebuilds the space from them
-    (a built-in name, a task with its options, or `module:attribute`).
+    the study's user attribute `da_bridge.cli`; this rebuilds the space from them when
+    SPACE is a built-in name. A recorded `module:attribute` is code, which is never
+    imported because a store names it: that raises `SpaceError` showing it.
 
     Raises:
         SpaceError: the study has no such record, or the space cannot be rebuilt here.
@@ -45,7 +52,7 @@ def study_space(study: optuna.Study) -> SearchSpace:
         raise SpaceError("the study does not record how to rebuild its space (it was not made by "
                          "`da-bridge search`" + (f"; it was searched on {recorded}" if recorded
                                                   else "") + "); give the space explicitly")
-    name, options = record["space"], [str(o) for o in record.get("options") or []]
+    name, options = recorded_space(study.study_name, study.user_attrs)
     try:
         if name not in TASKS:
             return load_space(name)

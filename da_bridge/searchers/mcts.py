@@ -138,7 +138,7 @@ class MCTSSearcher(Searcher):
             return 0.0
         return 1.0 - bisect.bisect_left(self._losses, node.best) / len(self._losses)
 
-    def _keys(self, values: Mapping[str, Any]) -> tuple:
+    def _keys(self, values: Mapping[str, Any]) -> tuple[Any, ...]:
         """The tree path of a values map told without its token (restored trials)."""
         return tuple(SAMPLED if self._options(h.hyperparameter) is None
                      else index_of(h.hyperparameter, value)

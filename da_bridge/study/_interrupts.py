@@ -66,6 +66,29 @@ class Stop:
                 signal.signal(number, previous)
 
 
+@contextmanager
+def terminate_as_interrupt() -> Iterator[list[str]]:
+    """SIGTERM raises `KeyboardInterrupt`, as Ctrl-C does (main thread only).
+
+    Yields a list that receives the name of each signal caught, so the caller can
+    tell SIGTERM from SIGINT.
+    """
+    caught: list[str] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield caught
+        return
+
+    def handle(signum: int, frame: Any) -> None:
+        caught.append(signal.Signals(signum).name)
+        raise KeyboardInterrupt(f"stopped by {caught[-1]}")
+
+    previous = signal.signal(signal.SIGTERM, handle)
+    try:
+        yield caught
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def guard(objective: Callable[..., Any], stop: Stop, trial_timeout: float | None) -> Callable:
     """The objective, interruptible by `stop`, optionally under a per-trial time limit."""
     if not callable(objective):

@@ -15,10 +15,14 @@ from da_bridge.adapters.optuna import ARCHITECTURE_ATTR, REJECTED_ATTR, VALUES_A
 INTERRUPTED_ATTR = "da_bridge.interrupted"
 #: Trial: `"ErrorType: message"` of the exception that failed it.
 ERROR_ATTR = "da_bridge.error"
+#: Trial: `{"host", "pid", "start"}` of the process running it (to fail it once that is gone).
+OWNER_ATTR = "da_bridge.owner"
+#: Study: `{"version", "digest", "hyperparameters"}`, the fingerprint of the space searched.
+FINGERPRINT_ATTR = "da_bridge.fingerprint"
 #: Study: `repr` of the space searched.
 SPACE_ATTR = "da_bridge.space"
 #: Study: `{"space": SPACE, "options": [...]}` of the `da-bridge search` call that made it.
 CLI_ATTR = "da_bridge.cli"
 
-__all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "ERROR_ATTR", "INTERRUPTED_ATTR", "REJECTED_ATTR",
-           "SPACE_ATTR", "VALUES_ATTR"]
+__all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "ERROR_ATTR", "FINGERPRINT_ATTR", "INTERRUPTED_ATTR",
+           "OWNER_ATTR", "REJECTED_ATTR", "SPACE_ATTR", "VALUES_ATTR"]

@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime
 import importlib
 import logging
+import math
+import numbers
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from da_bridge._imports import require
 from da_bridge.adapters.optuna import (
     OptunaSearcher,
+    ProposalBinding,
     default_sampler,
     optuna_params,
     proposal_sampler,
@@ -23,8 +26,19 @@ from da_bridge.architecture import Architecture
 from da_bridge.errors import InvalidArchitectureError, OptionError, OptionTypeError
 from da_bridge.searchers.base import Proposal, Searcher, check_direction
 from da_bridge.space import SearchSpace
+from da_bridge.study._fingerprint import check_same, fingerprint
+from da_bridge.study._interrupts import terminate_as_interrupt
 from da_bridge.study._objective import check_score, takes_trial
-from da_bridge.study._schema import SPACE_ATTR, VALUES_ATTR
+from da_bridge.study._owners import claim, fail_dead_trials
+from da_bridge.study._retry import store_error_in
+from da_bridge.study._schema import (
+    CLI_ATTR,
+    ERROR_ATTR,
+    FINGERPRINT_ATTR,
+    INTERRUPTED_ATTR,
+    SPACE_ATTR,
+    VALUES_ATTR,
+)
 from da_bridge.study.store import open_storage
 
 if TYPE_CHECKING:
@@ -89,7 +103,8 @@ class SearchResult:
         optuna = require("optuna", "optuna")
         done = [t for t in self.trials if t.state == optuna.trial.TrialState.COMPLETE]
         reverse = self.study.direction == optuna.study.StudyDirection.MAXIMIZE
-        return sorted(done, key=lambda t: t.value, reverse=reverse)[:k]
+        # a COMPLETE trial of a single-objective study has a value
+        return sorted(done, key=lambda t: cast(float, t.value), reverse=reverse)[:k]
 
 
 def search(
@@ -130,7 +145,7 @@ def search(
             path, or an Optuna storage object.
         study_name: A new name starts a study; an existing one resumes it.
         seed: Seeds the searcher: the same seed gives the same architectures.
-        n_jobs: Parallel threads.
+        n_jobs: Parallel threads (-1: one per CPU, as in Optuna).
         catch: Exceptions from the objective that fail the trial and go on;
             `()` stops the search at the first error (the trial is still recorded).
         callbacks: Optuna callbacks `fn(study, frozen_trial)` after each trial.
@@ -151,6 +166,8 @@ def search(
         5
     """
     optuna = require("optuna", "optuna")
+    check_counts(n_trials=n_trials, max_trials=max_trials, n_jobs=None if n_jobs == -1 else n_jobs)
+    check_seconds(timeout=timeout)
     directions = _directions(direction, directions)
     runner = _Runner(space, objective, searcher, directions, seed, sampler)
     study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed,
@@ -165,13 +182,36 @@ def search(
     if n_trials == 0:
         return result
     try:
-        study.optimize(runner, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs, catch=catch,
-                       callbacks=callbacks, show_progress_bar=show_progress)
+        with terminate_as_interrupt() as runner.signals:
+            study.optimize(runner, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
+                           catch=catch, callbacks=callbacks, show_progress_bar=show_progress)
     except KeyboardInterrupt:
         logger.warning("search interrupted; %d trials are in study %r",
                        len(study.trials), study.study_name)
         result.interrupted = True
+    except Exception as exc:
+        unmasked = store_error_in(exc)
+        if unmasked is None or unmasked is exc:
+            raise
+        raise unmasked from None
     return result
+
+
+def check_counts(**counts: Any) -> None:
+    """`OptionError` unless each count is None or a positive integer."""
+    for name, value in counts.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, numbers.Integral)
+                                  or value < 1):
+            raise OptionError(f"{name} must be a positive integer or None; got {value!r}")
+
+
+def check_seconds(**durations: Any) -> None:
+    """`OptionError` unless each duration is None or a positive, finite number of seconds."""
+    for name, value in durations.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                  or not 0 < value < math.inf):
+            raise OptionError(f"{name} must be a positive number of seconds or None; "
+                              f"got {value!r}")
 
 
 def make_searcher(name: str, space: SearchSpace, *, seed: int | None = None,
@@ -203,7 +243,9 @@ class _Runner:
         self.pass_trial = takes_trial(objective)
         self.searcher = self._foreign(searcher, seed)
         self.sampler = sampler if self.searcher is None else None
-        self.seed, self._lock, self._told = seed, threading.Lock(), set()
+        self.seed, self._lock, self._told = seed, threading.Lock(), set[int]()
+        self.signals: list[str] = []  # what stopped the search (SIGTERM); Ctrl-C if empty
+        self.marks_interrupts = True  # workers mark them in their own guard
 
     def _foreign(self, searcher: Any, seed: int | None) -> Searcher | None:
         if searcher == "optuna" or isinstance(searcher, OptunaSearcher):
@@ -228,6 +270,20 @@ class _Runner:
         self.study = study
 
     def __call__(self, trial: optuna.Trial) -> Any:
+        claim(trial)
+        try:
+            return self._run(trial)
+        except KeyboardInterrupt:
+            if self.marks_interrupts:
+                trial.set_user_attr(INTERRUPTED_ATTR, self.signals[-1] if self.signals
+                                    else "SIGINT")
+            raise
+        except Exception as exc:
+            if not isinstance(exc, require("optuna", "optuna").TrialPruned):
+                trial.set_user_attr(ERROR_ATTR, f"{type(exc).__name__}: {exc}"[:1000])
+            raise
+
+    def _run(self, trial: optuna.Trial) -> Any:
         if self.searcher is None:
             return self._evaluate(suggest_architecture(trial, self.space), trial)
         proposal = self._ask(trial)
@@ -243,8 +299,9 @@ class _Runner:
         with self._lock:
             self._sync()
             # A retried trial (a dead worker's, requeued) already holds its architecture.
-            proposal = None if trial.params else self.searcher.ask()
-        sampler = self.study.sampler
+            # _ask, _tell and _sync run only with a foreign searcher (not None)
+            proposal = None if trial.params else cast(Searcher, self.searcher).ask()
+        sampler = cast(ProposalBinding, self.study.sampler)  # make_sampler's proposal_sampler()
         sampler.bind(trial.number, optuna_params(self.space, proposal.values) if proposal else {})
         try:
             arch = suggest_architecture(trial, self.space)
@@ -258,7 +315,7 @@ class _Runner:
     def _tell(self, proposal: Any, score: Any, number: int) -> None:
         with self._lock:
             self._told.add(number)
-            self.searcher.tell(proposal, score)
+            cast(Searcher, self.searcher).tell(proposal, score)
 
     def _sync(self) -> None:
         """Tell the searcher about finished trials it has not seen (resume, other workers)."""
@@ -273,7 +330,7 @@ class _Runner:
             score = t.value if t.state == optuna.trial.TrialState.COMPLETE else None
             history.append((t.user_attrs[VALUES_ATTR], score))
         if history:
-            self.searcher.restore(history)
+            cast(Searcher, self.searcher).restore(history)
 
     def _evaluate(self, arch: Architecture, trial: optuna.Trial) -> Any:
         try:
@@ -293,10 +350,31 @@ def _create_study(optuna, storage, study_name, runner, directions, pruner, seed,
     stored = [d.name.lower() for d in study.directions]
     if stored != directions:
         raise OptionError(f"study {name!r} already exists with directions {stored}; "
-                         f"this search asked for {directions}")
-    if SPACE_ATTR not in study.user_attrs:
-        study.set_user_attr(SPACE_ATTR, repr(runner.space))
+                          f"this search asked for {directions}")
+    _check_space(study, runner.space)
+    fail_dead_trials(study)
     return study
+
+
+def _check_space(study: optuna.Study, space: SearchSpace) -> None:
+    """Record the space (its fingerprint) in a new study; refuse another space in an old one."""
+    attrs = study.user_attrs
+    current = fingerprint(space)
+    if FINGERPRINT_ATTR in attrs:
+        check_same(attrs[FINGERPRINT_ATTR], current, _stored_name(attrs), repr(space),
+                   study.study_name)
+        return
+    if SPACE_ATTR not in attrs:
+        study.set_user_attr(SPACE_ATTR, repr(space))
+    if not study.trials:  # an older study's trials may come from another space
+        study.set_user_attr(FINGERPRINT_ATTR, current)
+
+
+def _stored_name(attrs: dict[str, Any]) -> str:
+    record = attrs.get(CLI_ATTR)
+    if isinstance(record, dict) and isinstance(record.get("space"), str):
+        return " ".join([record["space"], *map(str, record.get("options") or [])])
+    return str(attrs.get(SPACE_ATTR, "another space"))
 
 
 def _remaining(study, max_trials: int, states, n_trials: int | None) -> int:

@@ -5,7 +5,12 @@ With no storage given, each study lives in its own journal file
 so runs can be resumed, listed and replayed after the process ends. Any
 Optuna storage URL works too (`sqlite:///runs.db`, `postgresql://...`): RDB
 storages get heartbeats so a killed worker's trial is failed and retried
-once instead of staying RUNNING forever.
+once instead of staying RUNNING forever, and every call to a database is
+retried while the server cannot be reached (`db_retry` seconds).
+
+The journal file is locked by the kernel (a killed process frees it), and a
+tail a crash or a full disk damaged is set aside and cut off at the next open
+(see `da_bridge.study._journal`).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
-from da_bridge.errors import OptionError, StoreError
+from da_bridge.errors import MissingExtraError, OptionError, StoreError
+from da_bridge.study._journal import journal_backend
+from da_bridge.study._retry import DB_RETRY, retrying_storage
 
 if TYPE_CHECKING:
     import optuna
@@ -46,7 +53,7 @@ def journal_path(study_name: str) -> Path:
 
 def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
                  heartbeat_interval: float | None = None, grace_period: float | None = None,
-                 connect_timeout: int | None = None) -> Any:
+                 connect_timeout: float | None = None, db_retry: float | None = None) -> Any:
     """An Optuna storage for `storage`: None (embedded journal), a URL, a path or a storage.
 
     Args:
@@ -61,31 +68,68 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
             failed and retried (default `GRACE_PERIOD`).
         connect_timeout: Seconds to wait for a PostgreSQL/MySQL server before
             `StoreError` (default `CONNECT_TIMEOUT`).
+        db_retry: Seconds a call to a database server is retried while the
+            server cannot be reached, before `StoreError` (default `DB_RETRY`, 60).
+
+    Raises:
+        StoreError: the storage cannot be opened or read, or is no storage at all.
     """
     optuna = require("optuna", "optuna")
     if storage == MEMORY:
         return optuna.storages.InMemoryStorage()
     if storage is None:
-        path = journal_path(study_name)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return _journal(optuna, path)
+        return _journal(optuna, journal_path(study_name))
     if not isinstance(storage, (str, os.PathLike)):
+        if not isinstance(storage, optuna.storages.BaseStorage):
+            raise StoreError(f"storage must be None, ':memory:', a journal path, a database URL "
+                             f"or an Optuna storage; got {storage!r}")
         return storage
     text = os.fspath(storage)
     if "://" not in text:
-        Path(text).parent.mkdir(parents=True, exist_ok=True)
         return _journal(optuna, Path(text))
     if text.startswith("journal://"):
         return _journal(optuna, Path(text.removeprefix("journal://")))
-    timing = _check_timing(heartbeat_interval, grace_period, connect_timeout)
-    return _rdb(optuna, text, heartbeat, *timing)
+    timing = _check_timing(heartbeat_interval, grace_period, connect_timeout, db_retry)
+    return _rdb(optuna, database_url(text), heartbeat, *timing)
+
+
+def database_url(url: str) -> str:
+    """`url` with a PostgreSQL driver that is installed, when it names none.
+
+    SQLAlchemy 2.1 reads `postgresql://` as psycopg 3; with only psycopg2 installed
+    that fails, so a plain URL gets whichever driver is there.
+
+    Example:
+        >>> database_url("sqlite:///runs.db")
+        'sqlite:///runs.db'
+    """
+    import importlib.util
+
+    scheme, _, rest = url.partition("://")
+    if scheme not in ("postgresql", "postgres"):
+        return url
+    for module, driver in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return f"postgresql+{driver}://{rest}"
+    raise MissingExtraError("a PostgreSQL driver is needed for this storage: "
+                            "pip install 'da_bridge[postgres]'")
 
 
 def _journal(optuna: Any, path: Path) -> Any:
-    from optuna.storages.journal import JournalFileBackend, JournalStorage
-
     try:
-        return JournalStorage(JournalFileBackend(str(path)))
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot make the folder of the journal {str(path)!r}: "
+                         f"{exc.strerror or exc}") from exc
+    backend = journal_backend(path)
+    try:
+        return optuna.storages.JournalStorage(backend)
+    except ValueError:
+        if backend.repair():  # a record an older version glued to a cut line
+            return _journal(optuna, path)
+        raise
+    except StoreError:
+        raise
     except Exception as exc:
         where = _bad_line(path)
         raise StoreError(f"cannot read the journal {str(path)!r}{where}: "
@@ -111,18 +155,20 @@ def _bad_line(path: Path) -> str:
     return ""
 
 
-def _check_timing(interval: Any, grace: Any, connect: Any) -> tuple[Any, Any, Any]:
+def _check_timing(interval: Any, grace: Any, connect: Any,
+                  retry: Any = None) -> tuple[Any, Any, Any, Any]:
     for name, value in (("heartbeat_interval", interval), ("grace_period", grace),
-                        ("connect_timeout", connect)):
+                        ("connect_timeout", connect), ("db_retry", retry)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not value > 0):
             raise OptionError(f"{name} must be a positive number of seconds; got {value!r}")
     return (interval or HEARTBEAT_INTERVAL, grace or GRACE_PERIOD,
-            int(math.ceil(connect or CONNECT_TIMEOUT)))
+            int(math.ceil(connect or CONNECT_TIMEOUT)), DB_RETRY if retry is None else retry)
 
 
 def _rdb(optuna: Any, url: str, heartbeat: bool, interval: float = HEARTBEAT_INTERVAL,
-         grace: float = GRACE_PERIOD, connect_timeout: int = CONNECT_TIMEOUT) -> Any:
+         grace: float = GRACE_PERIOD, connect_timeout: int = CONNECT_TIMEOUT,
+         db_retry: float = DB_RETRY) -> Any:
     kwargs: dict[str, Any] = {}
     if not url.startswith("sqlite"):  # heartbeats for servers shared by many machines
         kwargs["engine_kwargs"] = {"pool_pre_ping": True}
@@ -135,10 +181,15 @@ def _rdb(optuna: Any, url: str, heartbeat: bool, interval: float = HEARTBEAT_INT
             kwargs.update(heartbeat_interval=interval, grace_period=grace,
                           heartbeat_stale_trial_callback=retry)
     try:
-        return _create_rdb(optuna, url, kwargs)
+        rdb = _create_rdb(optuna, url, kwargs)
     except Exception as exc:
         raise StoreError(f"cannot open storage {redact_url(url)!r}: {type(exc).__name__}: "
                          f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
+    if url.startswith("sqlite"):
+        return rdb
+    from optuna.storages._cached_storage import _CachedStorage  # what create_study wraps it in
+
+    return retrying_storage(_CachedStorage(rdb), rdb, repr(redact_url(url)), db_retry)
 
 
 def _create_rdb(optuna: Any, url: str, kwargs: dict[str, Any]) -> Any:

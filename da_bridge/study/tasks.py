@@ -1,4 +1,9 @@
-"""What SPACE means on the command line: a built-in name or `module:attribute`."""
+"""What SPACE means on the command line: a built-in name or `module:attribute`.
+
+`module:attribute` and `file.py:attribute` run code, so they are imported only when the
+user names them; what a study records is used on its own only for built-in names
+(`recorded_space`).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +11,14 @@ import argparse
 import importlib
 import importlib.util
 import pathlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError, SpaceError
 from da_bridge.space import SearchSpace
+from da_bridge.study._schema import CLI_ATTR
 
 #: Built-in tasks: a space with its own objective and options (`add_arguments`, `make_task`).
 TASKS = {
@@ -112,6 +118,8 @@ def _import(name: str, what: str) -> Any:
         if not path.exists():
             raise OptionError(f"{what}: file {name!r} does not exist")
         spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise OptionError(f"{what}: {name!r} cannot be imported as a Python file")
         module = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(module)
         return module
@@ -121,6 +129,38 @@ def _import(name: str, what: str) -> Any:
         if exc.name and name.startswith(exc.name):
             raise OptionError(f"{what}: cannot import module {name!r}") from exc
         raise
+
+
+def recorded_space(study_name: str, user_attrs: Mapping[str, Any]) -> tuple[str, list[str]]:
+    """SPACE and its options as the command line recorded them in a study, if SPACE is built in.
+
+    A study's record never makes da_bridge import code: anyone who can write the store can
+    write it. A recorded `MODULE:NAME` raises `SpaceError` showing it, so that the user can
+    name it on the command line.
+
+    Raises:
+        SpaceError: the study has no record, or it names code.
+
+    Example:
+        >>> recorded_space("s", {CLI_ATTR: {"space": "poster", "options": []}})
+        ('poster', [])
+        >>> try:
+        ...     recorded_space("s", {CLI_ATTR: {"space": "mine:space", "options": []}})
+        ... except SpaceError as exc:
+        ...     print(str(exc).split(",")[0])
+        study 's' was searched on SPACE 'mine:space'
+    """
+    record = user_attrs.get(CLI_ATTR)
+    if not isinstance(record, Mapping) or not isinstance(record.get("space"), str):
+        raise SpaceError(f"study {study_name!r} does not record its SPACE (it was not made "
+                         "from the command line); give SPACE")
+    name, options = record["space"], [str(o) for o in record.get("options") or []]
+    if name not in TASKS and name not in SPACES:
+        shown = " ".join([name, *options])
+        raise SpaceError(f"study {study_name!r} was searched on SPACE {shown!r}, which is code: "
+                         "da_bridge imports it only when you name it on the command line "
+                         "(SPACE, or --space for report)")
+    return name, options
 
 
 def _task_module(name: str) -> Any:

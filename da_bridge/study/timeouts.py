@@ -115,7 +115,8 @@ class _Child:
     """The forked evaluation: killed with its whole process group, then reaped."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.exitcode = pid, None
+        self.pid = pid
+        self.exitcode: int | None = None
 
     def wait(self, seconds: float) -> None:
         deadline = time.monotonic() + seconds

@@ -8,13 +8,15 @@ is reached. Foreign searchers (random, evolution, Hyperopt, skopt) rebuild
 their history from the finished trials in the store before each proposal, so
 each worker learns from all the others.
 
-Crash safety, on RDB storages (PostgreSQL, MySQL): a running trial sends a
-heartbeat every `heartbeat_interval` seconds; a trial without one for
-`grace_period` seconds (its worker was killed, lost its machine...) is marked
-FAIL by the next worker that looks, and queued once more with the same
-architecture (Optuna's `RetryHeartbeatStaleTrialCallback`), so nothing stays
-RUNNING and no architecture is lost. Journal files and SQLite have no
-heartbeats: there a killed worker's trial stays RUNNING.
+Crash safety: every trial records its owner (host and process); a worker that
+joins the study, or looks for room, fails the RUNNING trials of dead processes
+on its machine and queues their architectures once more. On RDB storages
+(PostgreSQL, MySQL) a running trial also sends a heartbeat every
+`heartbeat_interval` seconds; a trial without one for `grace_period` seconds
+(its worker lost its machine...) is marked FAIL by the next worker that looks,
+and queued once more (Optuna's `RetryHeartbeatStaleTrialCallback`), so nothing
+stays RUNNING and no architecture is lost. A worker rides out a database
+restart: its calls are retried for `db_retry` seconds.
 
 SIGINT and SIGTERM stop a worker cleanly: the trial it is evaluating is
 interrupted at once, recorded as FAIL with the user attribute
@@ -43,6 +45,8 @@ from da_bridge.errors import OptionError, StoreError
 from da_bridge.searchers.base import Searcher
 from da_bridge.space import SearchSpace
 from da_bridge.study._interrupts import Stop, guard
+from da_bridge.study._owners import fail_dead_trials, requeue
+from da_bridge.study._retry import store_error_in
 from da_bridge.study._schema import INTERRUPTED_ATTR
 from da_bridge.study.runner import _create_study, _directions, _Runner
 from da_bridge.study.store import open_storage
@@ -100,6 +104,7 @@ def run_worker(
     heartbeat_interval: float | None = None,
     grace_period: float | None = None,
     connect_timeout: float | None = None,
+    db_retry: float | None = None,
     poll_interval: float = 0.5,
     handle_signals: bool = True,
     study_attrs: Mapping[str, Any] | None = None,
@@ -137,6 +142,8 @@ def run_worker(
         grace_period: Seconds without a heartbeat before a trial is failed and
             retried (RDB).
         connect_timeout: Seconds to wait for the database server.
+        db_retry: Seconds to retry while the database server cannot be reached
+            (a restart, a failover); then `StoreError` (default 60).
         poll_interval: Seconds between looks at the study while waiting for
             running trials to end (`max_trials`).
         handle_signals: Catch SIGINT/SIGTERM to stop cleanly (main thread only).
@@ -158,15 +165,17 @@ def run_worker(
         (4, 4)
     """
     optuna = require("optuna", "optuna")
-    _check_counts(n_trials, max_trials, timeout, poll_interval)
+    _check_counts(n_trials, max_trials, timeout, poll_interval, db_retry)
     directions = _directions(direction, directions)
     stop = Stop()
     guarded = guard(objective, stop, trial_timeout)
     if sampler is None and searcher == "optuna":
         sampler = default_sampler(seed, n_jobs=2)  # constant liar: mind the others' trials
     runner = _Runner(space, guarded, searcher, directions, seed, sampler)
+    runner.marks_interrupts = False  # `guard` marks them with the signal's name
     opened = open_storage(storage, study_name, heartbeat_interval=heartbeat_interval,
-                          grace_period=grace_period, connect_timeout=connect_timeout)
+                          grace_period=grace_period, connect_timeout=connect_timeout,
+                          db_retry=db_retry)
     study = _open_study(opened, study_name, runner, directions, pruner, seed, study_attrs)
     runner.attach(study)
     result = WorkerResult(study, space)
@@ -229,12 +238,27 @@ class _Loop:
                            self.stop.signal, len(self.result.trials), self.study.study_name)
 
     def _optimize(self, n_trials: int | None) -> None:
-        left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
-        try:
-            self.study.optimize(self._trial, n_trials=n_trials, timeout=left, catch=self.catch,
-                                callbacks=self.callbacks)
-        finally:
-            self.lock.release()
+        while n_trials is None or n_trials > 0:
+            left = None if self.deadline is None else max(0.0, self.deadline - time.monotonic())
+            ran = len(self.result.trials)
+            try:
+                self.study.optimize(self._trial, n_trials=n_trials, timeout=left,
+                                    catch=self.catch, callbacks=self.callbacks)
+                return
+            except Exception as exc:
+                unmasked = store_error_in(exc)
+                if unmasked is not None and unmasked is not exc:
+                    raise unmasked from None
+                if not _finished_elsewhere(exc):
+                    raise
+                logger.warning("trial %s was finished by another worker meanwhile (%s); going on",
+                               self.result.trials[-1] if self.result.trials else "?", exc)
+            finally:
+                self.lock.release()
+            if n_trials is not None:
+                n_trials -= len(self.result.trials) - ran
+            if self.stop.is_set() or self._timed_out():
+                return
 
     def _stop_study(self) -> None:
         """A signal between trials: start no new one."""
@@ -281,6 +305,7 @@ class _Loop:
         heartbeat = _has_heartbeat(self.study)
         if heartbeat:
             _fail_stale_trials(self.optuna, self.study)
+        fail_dead_trials(self.study)
         states = [t.state for t in self.study.get_trials(deepcopy=False)]
         finished = states.count(state.COMPLETE) + states.count(state.PRUNED)
         if finished >= self.max_trials:
@@ -298,15 +323,8 @@ class _Loop:
         if frozen is None or INTERRUPTED_ATTR not in frozen.user_attrs \
                 or frozen.state != self.optuna.trial.TrialState.FAIL:
             return
-        if frozen.system_attrs.get("retry_history"):  # retried once already
+        if not requeue(self.study, frozen):  # retried once already
             return
-        user_attrs = {k: v for k, v in frozen.user_attrs.items() if k != INTERRUPTED_ATTR}
-        system_attrs = {**frozen.system_attrs, "failed_trial": frozen.number,
-                        "retry_history": [frozen.number]}
-        self.study.add_trial(self.optuna.create_trial(
-            state=self.optuna.trial.TrialState.WAITING, params=frozen.params,
-            distributions=frozen.distributions, user_attrs=user_attrs,
-            system_attrs=system_attrs))
         logger.info("trial %d was interrupted; its architecture is queued again", frozen.number)
 
 
@@ -319,6 +337,8 @@ class _CreationLock:
     """
 
     def __init__(self, storage: Any, study_name: str) -> None:
+        outage = getattr(storage, "outage", None)
+        self._retrying = outage.call if outage is not None else None
         engine = getattr(storage, "engine", None)
         self._engine = engine if getattr(engine, "name", None) == "postgresql" else None
         digest = hashlib.sha256(f"da_bridge.study:{study_name}".encode()).digest()
@@ -328,15 +348,41 @@ class _CreationLock:
     def acquire(self) -> None:
         if self._engine is None or self._connection is not None:
             return
+        if self._retrying is None:
+            self._lock()
+        else:  # while the database restarts
+            self._retrying("lock", self._lock)
+
+    def _lock(self) -> None:
         from sqlalchemy import text
 
-        self._connection = self._engine.connect()
-        self._connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._key})
+        engine: Any = self._engine
+        connection = engine.connect()
+        try:
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": self._key})
+        except BaseException:
+            _close(connection)
+            raise
+        self._connection = connection
 
     def release(self) -> None:
         if self._connection is not None:
             connection, self._connection = self._connection, None
-            connection.close()  # rolls back: the lock goes with the transaction
+            _close(connection)  # rolls back: the lock goes with the transaction
+
+
+def _close(connection: Any) -> None:
+    try:
+        connection.close()
+    except Exception:  # a connection the server dropped holds no lock any more
+        logger.debug("closing a dropped database connection failed", exc_info=True)
+
+
+def _finished_elsewhere(exc: Exception) -> bool:
+    """Optuna refusing to tell a trial another process has failed (a stale heartbeat)."""
+    optuna = require("optuna", "optuna")
+    return isinstance(exc, optuna.exceptions.UpdateFinishedTrialError) or (
+        isinstance(exc, RuntimeError) and str(exc).startswith("Cannot tell a "))
 
 
 def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
@@ -361,12 +407,14 @@ def _catch(catch: Any) -> tuple[type[Exception], ...]:
     return (catch,) if isinstance(catch, type) else tuple(catch)
 
 
-def _check_counts(n_trials: Any, max_trials: Any, timeout: Any, poll_interval: Any) -> None:
+def _check_counts(n_trials: Any, max_trials: Any, timeout: Any, poll_interval: Any,
+                  db_retry: Any = None) -> None:
     for name, value in (("n_trials", n_trials), ("max_trials", max_trials)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, int)
                                   or value < 0):
             raise OptionError(f"{name} must be a non-negative integer; got {value!r}")
-    for name, value in (("timeout", timeout), ("poll_interval", poll_interval)):
+    for name, value in (("timeout", timeout), ("poll_interval", poll_interval),
+                        ("db_retry", db_retry)):
         if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
                                   or not value > 0):
             raise OptionError(f"{name} must be a positive number of seconds; got {value!r}")

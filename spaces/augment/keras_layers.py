@@ -233,7 +233,9 @@ def _classes() -> dict[str, type]:
     keras = _keras()
     register = keras.saving.register_keras_serializable(package="da_bridge.augment")
 
-    class ShapePreserving(keras.layers.Layer):
+    layer: Any = keras.layers.Layer  # a base class from the lazily imported module
+
+    class ShapePreserving(layer):
         """A layer whose output has its input's shape and dtype."""
 
         def compute_output_shape(self, input_shape: tuple) -> tuple:

@@ -450,6 +450,7 @@ _ROW = np.array([[[[0], [64], [128], [255]]]], dtype=np.uint8)  # shape (1, 1, 4
 
 def _public_op(name: str, doc: str, *, has_magnitude: bool = True) -> Callable[..., np.ndarray]:
     """The public function of op ``name``: ``apply_op`` with the name filled in."""
+    op: Callable[..., np.ndarray]  # two signatures: the magnitude required or optional
     if has_magnitude:
         def op(images: np.ndarray, magnitude: float, rng: Seed = None, *,
                value_range: ValueRange | None = None) -> np.ndarray:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from da_bridge.architecture import Architecture
@@ -40,6 +41,6 @@ def make_task(args: argparse.Namespace) -> Task:
     return _tabular.make_task(evaluator, nasbenchgraph_space(evaluator.operations), _describe)
 
 
-def _describe(arch: Architecture | dict[str, Any]) -> str:
+def _describe(arch: Architecture | Mapping[str, Any]) -> str:
     link, ops = macro_architecture(arch)
     return f"Arch({json.dumps(link)}, {json.dumps(ops)})"

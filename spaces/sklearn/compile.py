@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
@@ -58,7 +58,9 @@ def _estimator_of(item: Step | Columns | Union) -> Any:
     if isinstance(item, Columns):
         return compose.ColumnTransformer([(item.name, "passthrough", item.columns)])
     if all(chain and isinstance(chain[0], Columns) for _, chain in item.branches):
-        return compose.ColumnTransformer([(key, _as_estimator(chain[1:]), chain[0].columns)
+        # the all() above checked that every chain starts with Columns
+        return compose.ColumnTransformer([(key, _as_estimator(chain[1:]),
+                                           cast(Columns, chain[0]).columns)
                                           for key, chain in item.branches])
     pipeline = require("sklearn.pipeline", "sklearn")
     return pipeline.FeatureUnion([(key, _as_estimator(chain)) for key, chain in item.branches])

@@ -112,8 +112,12 @@ def load_csv(path: str | os.PathLike, target: str, *, task: str | None = None) -
     numeric = [c for c in X.columns if _is_numeric(X[c])]
     categorical = [c for c in X.columns if c not in numeric]
     X = X.astype({c: object for c in categorical})  # one dtype for every text column
-    return Dataset(os.fspath(path), X, y.to_numpy(), _task(y, task, target), numeric,
-                   categorical, bool(X.isna().to_numpy().any()))
+    kind = _task(y, task, target)
+    if kind == "classification" and y.nunique() < 2:
+        raise DatasetError(f"--target {target!r} of {os.fspath(path)!r} has one class "
+                           f"(every row is {y.iloc[0]}); a classifier needs at least two")
+    return Dataset(os.fspath(path), X, y.to_numpy(), kind, numeric, categorical,
+                   bool(X.isna().to_numpy().any()))
 
 
 def _read_csv(path: str | os.PathLike) -> Any:

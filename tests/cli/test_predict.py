@@ -48,3 +48,12 @@ def test_unknown_paths_are_pointed_out(runs, capsys):
 def test_bad_values_exit_2(runs, capsys, text):
     assert main(["predict", "--study", "nb", text]) == 2
     assert "VALUES_JSON" in capsys.readouterr().err
+
+
+def test_a_value_outside_its_domain_is_named(runs, capsys):
+    capsys.readouterr()
+    bad = json.dumps({**json.loads(CONV), edge_path(EDGES[0]): "conv_9x9"})
+    assert main(["predict", "--study", "nb", bad]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and repr(edge_path(EDGES[0])) in err and "'conv_9x9'" in err
+    assert "allowed: one of [" in err
