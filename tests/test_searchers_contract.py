@@ -235,3 +235,33 @@ def test_a_compile_function_rejection_is_recorded_not_failed():
     assert rejected and all(t.user_attrs[REJECTED_ATTR] == "kernel 3 does not fit"
                             and t.user_attrs[VALUES_ATTR] == {"conv.k": 3} for t in rejected)
     assert {t.state for t in result.trials} == {states.COMPLETE, states.PRUNED}
+
+
+def structure_dependent_space() -> SearchSpace:
+    """A substitution reading two hyperparameters reveals layers whose domains depend on them:
+    a one-value width (DeepArchitect's `D([v])`) and a choice whose options change."""
+    from da_bridge import substitution
+
+    def cell(values):
+        width = 8 * (values["a"] + values["b"] + 1)
+        return siso_sequential([
+            op(f"layer{i}", {"units": Discrete([width]),
+                             "act": Discrete(["relu", "tanh"][:1 + (values["a"] + i) % 2])})
+            for i in range(1 + values["b"])])
+
+    return SearchSpace(lambda: substitution("cell", cell, {"a": Int(0, 2), "b": Int(0, 1)}))
+
+
+@pytest.mark.parametrize("name", _slow_if(NAMES))
+def test_every_searcher_handles_structure_dependent_domains(name):
+    space = structure_dependent_space()
+    result = search(space, lambda arch: float(len(arch.values)), n_trials=15, searcher=name,
+                    seed=0, storage=":memory:")
+    states = optuna.trial.TrialState
+    assert [t.state for t in result.trials] == [states.COMPLETE] * 15
+    seen = set()
+    for trial in result.trials:
+        values = trial.user_attrs[VALUES_ATTR]
+        space.replay(values)
+        seen.add((values["cell.a"], values["cell.b"]))
+    assert len(seen) >= 3  # several structures, so several domains per path

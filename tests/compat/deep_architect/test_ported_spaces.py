@@ -185,7 +185,7 @@ def _search(name, searcher, n_trials=20):
     return result
 
 
-SEARCHERS_HERE = [name for name in SEARCHERS if name not in ("hyperopt", "skopt")]
+SEARCHERS_HERE = list(SEARCHERS)
 
 
 @pytest.mark.parametrize("searcher", SEARCHERS_HERE)
