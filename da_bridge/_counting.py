@@ -67,7 +67,7 @@ def count(space: Any, *, max_states: int = MAX_STATES) -> int | float:
     graph.build(space.build_fn)
     counter = _Counter(space, max_states)
     try:
-        return counter.node(graph, {}, frozenset())
+        return counter.node(graph, {}, frozenset())[0]
     except _Continuous:
         return math.inf
 
@@ -78,19 +78,21 @@ class _Counter:
         self.largest: tuple[int, list[str]] = (0, [])
 
     def node(self, graph: Graph, fixed: dict, outside: frozenset,
-             pending: list | None = None) -> int:
-        """Full assignments of what is pending in `graph` (or of `pending`); `fixed`
-        hyperparameters have one value each (the one they are conditioned on)."""
+             pending: list | None = None) -> tuple[int, frozenset]:
+        """Full assignments of what is pending in `graph` (or of `pending`), and every
+        hyperparameter revealed below; `fixed` hyperparameters have one value each (the
+        one they are conditioned on)."""
         pending = _pending(graph, {}) if pending is None else pending
         try:
             return self._node(graph, pending, fixed, outside)
         except _Condition as cond:
             if cond.h not in pending or cond.h in fixed:
                 raise
-            return sum(self.node(graph, {**fixed, cond.h: value}, outside, pending)
-                       for value in _values(cond.h))
+            return _add([self.node(graph, {**fixed, cond.h: value}, outside, pending)
+                         for value in _values(cond.h)])
 
-    def _node(self, graph: Graph, pending: list, fixed: dict, outside: frozenset) -> int:
+    def _node(self, graph: Graph, pending: list, fixed: dict, outside: frozenset
+              ) -> tuple[int, frozenset]:
         structural = [h for h in pending if _substitutions(graph, h)]
         total = math.prod(1 if h in fixed else h.size() for h in pending if h not in structural)
         groups = _merge(graph, structural)
@@ -98,13 +100,16 @@ class _Counter:
         results = [self._group(graph, g, fixed, here) for g in groups]
         shared = _shared(results)
         if shared is None:
-            return total * math.prod(n for n, _ in results)
+            return (total * math.prod(n for n, _ in results),
+                    frozenset().union(*(r for _, r in results)))
         # Groups that reveal the same new hyperparameter would count it twice: count once
         # per value of it, fixed everywhere, minus the surplus where it never appears.
         values = _values(shared)
-        with_it = sum(self.node(graph, {**fixed, shared: v}, outside, pending) for v in values)
+        with_it = _add([self.node(graph, {**fixed, shared: v}, outside, pending)
+                        for v in values])
         without = self.node(graph, {**fixed, shared: _ABSENT}, outside, pending)
-        return with_it - (len(values) - 1) * without
+        return (with_it[0] - (len(values) - 1) * without[0],
+                with_it[1] | without[1] | {shared})
 
     def _group(self, graph: Graph, group: list, fixed: dict, outside: frozenset
                ) -> tuple[int, frozenset]:
@@ -131,8 +136,10 @@ class _Counter:
                     raise _Condition(h)  # a structural choice shared with the outside
                 # else: a plain one pending outside too, counted there once
             else:
+                n, below = self.node(local, fixed | dict(zip(group, combo)), outside, new)
                 revealed.update(new)
-                total += self.node(local, fixed | dict(zip(group, combo)), outside, new)
+                revealed.update(below)
+                total += n
         return total, frozenset(revealed)
 
     def _too_large(self) -> None:
@@ -196,6 +203,10 @@ def _merge(graph: Graph, structural: list) -> list[list]:
             group = other[1] + group
         merged.append((reached, group))
     return [g for _, g in merged]
+
+
+def _add(results: list[tuple[int, frozenset]]) -> tuple[int, frozenset]:
+    return sum(n for n, _ in results), frozenset().union(*(r for _, r in results))
 
 
 def _shared(results: list[tuple[int, frozenset]]) -> Hyperparameter | None:
