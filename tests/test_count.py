@@ -247,3 +247,14 @@ def test_too_many_hyperparameters_read_together_fail_fast_naming_them():
     with pytest.raises(SpaceTooLargeError, match=r"21 hyperparameters read together "
                        r"\(cell\.edge_0, cell\.edge_1, .* and 17 more\) have 2,097,152"):
         space.count()
+
+
+@pytest.mark.parametrize("spec", [
+    ("split_combine", ("split_combine", ("or", (("leaf", "conv", (("pool", "flag0"),)),), False),
+                       True), False),
+    ("seq", (("optional", ("leaf", "conv", (("pool", "flag0"),)), ("new",)),
+             ("split_combine", ("optional", ("leaf", "conv", (("pool", "flag0"),)), ("new",)),
+              True))),
+], ids=["nested-split-combine", "optional-and-split-combine"])
+def test_a_pool_hyperparameter_revealed_deep_in_two_branches_is_counted_once(spec):
+    assert_count_is_exhaustive(build_space(spec))
