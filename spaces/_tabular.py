@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 
 from da_bridge.architecture import Architecture
 from da_bridge.errors import DomainError
-from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Panel, Task
 
 Arch = Architecture | Mapping[str, Any]
 
@@ -96,13 +96,18 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type[TabularEvaluator]) 
                              f"{cls.METRICS[cls.DEFAULT_METRIC]}d)")
 
 
-def make_task(evaluator: TabularEvaluator, space: Any, describe: Callable[[Arch], str]) -> Task:
-    """A CLI task that searches `space` with `evaluator` and reports the regret at the end."""
+def make_task(evaluator: TabularEvaluator, space: Any, describe: Callable[[Arch], str],
+              panels: Callable[[Architecture], list[Any]] | None = None) -> Task:
+    """A CLI task that searches `space` with `evaluator` and reports the regret at the end;
+    `panels` are the report's view of a best architecture (by default its `describe` text)."""
     def report(result: Any) -> list[str]:
         best, values = evaluator.optimum()
         found = evaluator(result.best_architecture)
         return [f"table optimum on {evaluator.dataset}: {best:.4f} ({describe(values)})",
                 f"regret of the best found: {abs(best - found):.4f}"]
 
+    def text_panel(arch: Architecture) -> list[Any]:
+        return [Panel("Architecture", describe(arch), code=True)]
+
     return Task(space=space, objective=evaluator, directions=[evaluator.direction],
-                describe=describe, report=report)
+                describe=describe, report=report, panels=panels or text_panel)

@@ -3,7 +3,6 @@ optuna-dashboard."""
 
 from __future__ import annotations
 
-import base64
 import html
 import json
 import os
@@ -34,6 +33,9 @@ def width(arch):
     return sum(v for k, v in arch.values.items() if k.endswith("filters")) / 64 \\
         + 3 * len(arch.values)
 """
+
+
+SVG = "{http://www.w3.org/2000/svg}"
 
 
 class Page(HTMLParser):
@@ -77,41 +79,60 @@ def report30(tmp_path_factory):
             "page": Page((out / "index.html").read_text())}
 
 
-def test_report_has_summary_dashboard_plots_best_and_every_trial(report30):
+def test_report_has_summary_best_plots_choices_trials_and_dashboard(report30):
     page, out, study = report30["page"], report30["out"], report30["study"]
-    assert page.sections() == ["summary", "dashboard", "plots", "best", "trials"]
+    assert page.sections() == ["summary", "best", "plots", "choices", "trials", "dashboard"]
     assert "30 (30 complete)" in page.text and "25,008" in page.text
     best = sorted(study.trials, key=lambda t: t.value, reverse=True)[:3]
-    cards = page.find("div", "best", **{"class": "arch"})
+    cards = page.find("article", "best", **{"class": "best"})
     assert [c["id"] for c in cards] == ["best-1", "best-2", "best-3"]
     for rank, trial in enumerate(best, 1):
-        card = page.text.split(f'id="best-{rank}"')[1].split('class="arch"')[0]
-        assert f"trial {trial.number}</a>" in card and f"score {trial.value:.6g}" in card
+        card = page.text.split(f'id="best-{rank}"')[1].split("</article>")[0]
+        assert f"trial {trial.number}</a>" in card
+        assert f'<span class="score">{trial.value:.6g}' in card
         assert "<svg" in card and "concat" in card
-        values = json.loads(re.search(r"<pre>(.*?)</pre>", card, re.S).group(1)
-                            .replace("&quot;", '"'))
+        cells = re.findall(r"<tr><th>(.*?)</th><td>(.*?)</td></tr>", card)
+        values = {path: json.loads(html.unescape(value)) for path, value in cells}
         assert values == trial.user_attrs["da_bridge.values"]
     rows = [a for a in page.find("tr", "trials") if a.get("id")]
     assert [r["id"] for r in rows] == [f"trial-{n}" for n in range(30)]
     links = [a["href"] for a in page.find("a", "trials")]
     assert links == [f"trials/trial-{n:05d}.html" for n in range(30)]
+    head = re.search(r'<section id="trials">.*?<thead>(.*?)</thead>', page.text, re.S).group(1)
+    assert "<th>conv.filters</th><th>optional.include</th><th>chain1.n</th>" in head
     for n in range(30):
         trial_page = (out / links[n]).read_text()
         assert "<svg" in trial_page and f"Trial {n}" in trial_page
         ET.parse(out / "trials" / f"trial-{n:05d}.svg")
 
 
-def test_plots_are_embedded_svg_images(report30):
+def test_trial_page_names_each_score_once_and_shows_the_values_once(report30):
+    trial = report30["study"].trials[4]
+    text = (report30["out"] / "trials" / "trial-00004.html").read_text()
+    assert f"<dt>score</dt><dd>{trial.value:.6g}</dd>" in text and "score score" not in text
+    assert text.count('<table class="values">') == 1  # params equal the values map here
+    assert "Optuna parameters" not in text
+
+
+def test_plots_are_inline_svg_with_full_names_on_hover(report30):
     page = report30["page"]
-    captions = re.findall(r"<figcaption>(.*?)</figcaption>", page.text)
-    assert captions[:2] == ["Optimization history", "Parameter importances"]
-    images = page.find("img", "plots")
-    assert len(images) == len(captions)
-    for image in images:
-        prefix = "data:image/svg+xml;base64,"
-        assert image["src"].startswith(prefix)
-        root = ET.fromstring(base64.b64decode(image["src"][len(prefix):]))
-        assert root.tag.endswith("svg")
+    plots = page.text.split('<section id="plots">')[1].split("</section>")[0]
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", plots)
+    assert captions == ["Score by trial", "Hyperparameter importances"]
+    charts = re.findall(r'<svg xmlns="[^"]*" class="chart".*?</svg>', plots, re.S)
+    assert len(charts) == 2
+    history = ET.fromstring(charts[0])
+    tips = [t.text for t in history.iter(f"{SVG}title")]
+    assert len(tips) == 30 and tips[0].startswith("trial 0: score ")
+    assert "PED-ANOVA" in plots and "not which value is better" in plots
+    importance = ET.fromstring(charts[1])
+    labels = [t.text for t in importance.iter(f"{SVG}text")][::2]
+    hovers = [t.text.split(":")[0] for t in importance.iter(f"{SVG}title")]
+    assert hovers and all(h.endswith(label.lstrip("…")) for h, label in zip(hovers, labels))
+    paths = {p for t in report30["study"].trials for p in t.params}
+    assert set(hovers) <= paths
+    choices = page.text.split('<section id="choices">')[1].split("</section>")[0]
+    assert 'title="optional.include"' in choices and ">false<" in choices
 
 
 def test_report_needs_no_network(report30):
@@ -128,8 +149,8 @@ def test_report_renders_in_headless_chromium(report30, tmp_path):
     script = """JSON.stringify({
         drawings: document.querySelectorAll("#best .drawing svg").length,
         drawn_nodes: document.querySelectorAll("#best .drawing svg g.node").length,
-        plots: [...document.querySelectorAll("#plots img")].map(
-            (i) => i.complete && i.naturalWidth > 100),
+        plots: [...document.querySelectorAll("#plots svg.chart")].map(
+            (s) => s.getBoundingClientRect().width > 300),
         rows: document.querySelectorAll("#trials tbody tr").length,
         height: document.body.scrollHeight})"""
     visit = open_page(report30["out"] / "index.html", tmp_path / "profile", script=script,
@@ -219,11 +240,12 @@ def test_multi_objective_report_has_a_pareto_front(tmp_path):
     result.study.set_metric_names(["width", "size"])
     page = Page(write_report(result.study, tmp_path, space=poster_space(), top=4).read_text())
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", page.text)
-    assert {"Optimization history: width", "Optimization history: size",
-            "Pareto front"} <= set(captions)
+    assert {"width by trial", "size by trial", "Pareto front"} <= set(captions)
     assert "Pareto-optimal architectures" in page.text
     front = {t.number for t in result.study.best_trials}
-    cards = page.find("div", "best", **{"class": "arch"})
+    pareto = page.text.split('id="plot-pareto"')[1].split("</figure>")[0]
+    assert pareto.count("(Pareto-optimal)</title>") == len(front)
+    cards = page.find("article", "best", **{"class": "best"})
     assert len(cards) == min(4, len(front))
     assert "<th>width</th><th>size</th>" in page.text
     assert "lives in memory" in page.text  # no dashboard for an in-memory store
@@ -241,17 +263,21 @@ def test_without_the_space_the_report_shows_values_and_says_why(tmp_path):
     index = write_report("plain", tmp_path / "report", storage=storage)
     page = Page(index.read_text())
     assert "could not be rebuilt" in page.text and "give the space explicitly" in page.text
-    assert "<svg" not in page.text
-    assert page.find("pre", "best") and "conv.filters" in page.text
+    assert 'class="drawing' not in page.text
+    assert page.find("table", "best", **{"class": "values"}) and "conv.filters" in page.text
     assert f"optuna-dashboard {storage}" in page.text
     states = {a["class"] for a in page.find("td", "trials") if a.get("class", "").isupper()}
     assert states == {"COMPLETE", "FAIL"}
     assert not list((tmp_path / "report" / "trials").glob("*.svg"))
     assert "no drawing" in (tmp_path / "report" / "trials" / "trial-00000.html").read_text()
+    failed = next(t for t in load_study("plain", storage).trials if t.state.name == "FAIL")
+    failed_page = (tmp_path / "report" / "trials" / f"trial-{failed.number:05d}.html")
+    assert "<dt>error</dt><dd>RuntimeError: too deep</dd>" in failed_page.read_text()
     drawn = write_report("plain", tmp_path / "drawn", storage=storage, space=poster_space(),
                          top=1, max_drawings=2)
     text = drawn.read_text()
-    assert text.count("<svg") == 1 and "Only 2 trials, the best first, are drawn" in text
+    assert text.count('<div class="drawing') == 1
+    assert "Only 2 trials, the best first, are drawn" in text
     assert len(list((tmp_path / "drawn" / "trials").glob("*.svg"))) == 2
     with pytest.raises(DomainError, match="'max_drawings' got -1; allowed: an integer >= 0"):
         write_report("plain", tmp_path / "bad", storage=storage, max_drawings=-1)
@@ -269,7 +295,7 @@ def test_report_without_the_dot_program_still_has_plots_and_values(report30, tmp
     page = Page((tmp_path / "out" / "index.html").read_text())
     text = html.unescape(page.text)
     assert "'dot' is not on PATH" in text and "'apt-get install graphviz'" in text
-    assert len(page.find("img", "plots")) >= 2 and "<svg" not in page.text
+    assert page.text.count('class="chart"') >= 2 and 'class="drawing' not in page.text
 
 
 def test_study_space_rebuilds_recorded_spaces_or_says_why():

@@ -6,9 +6,9 @@ import argparse
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.cli.draw import _load_space
 from da_bridge.errors import OptionError
 from da_bridge.report import dashboard_command, write_report
+from da_bridge.study.tasks import TASKS, Task, add_task_arguments, load_space, make_task
 
 
 def register(subparsers: Any) -> None:
@@ -33,15 +33,26 @@ def register(subparsers: Any) -> None:
 def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
     if extra and not args.space:
         raise OptionError(f"unrecognized arguments: {' '.join(extra)}")
-    space = _load_space(args.space, extra) if args.space else None
+    task = _task(args.space, extra) if args.space else None
     out = args.out or f"report-{args.study}"
-    index = write_report(args.study, out, storage=args.storage, space=space, top=args.top,
+    index = write_report(args.study, out, storage=args.storage, task=task, top=args.top,
                          max_drawings=args.max_drawings)
     _output.info(f"wrote {index}")
     command = dashboard_command(args.storage, args.study)
     if command:
         _output.info(f"browse it live: {command}")
     return 0
+
+
+def _task(spec: str, extra: list[str]) -> Task:
+    """SPACE with its options: a built-in task (with the domain's report panels) or a space."""
+    if spec not in TASKS:
+        if extra:
+            raise OptionError(f"unrecognized arguments: {' '.join(extra)}")
+        return Task(load_space(spec))
+    task_parser = argparse.ArgumentParser(prog=f"da-bridge report --space {spec}")
+    add_task_arguments(task_parser, spec)
+    return make_task(spec, task_parser.parse_args(extra))
 
 
 def _positive(text: str) -> int:

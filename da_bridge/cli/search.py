@@ -16,7 +16,7 @@ from da_bridge.errors import OptionError
 from da_bridge.study import CLI_ATTR, ERROR_ATTR
 from da_bridge.study.runner import SEARCHERS, search
 from da_bridge.study.store import list_studies
-from da_bridge.study.tasks import add_task_arguments, make_task, task_names
+from da_bridge.study.tasks import TASKS, add_task_arguments, make_task, task_names
 
 
 def register(subparsers: Any) -> None:
@@ -24,11 +24,17 @@ def register(subparsers: Any) -> None:
         "search", add_help=False, help="search a space",
         description="Search SPACE (built-in: " + ", ".join(task_names()) +
                     "; or MODULE:NAME) and print the best architectures.")
-    p.add_argument("space", metavar="SPACE")
+    # SPACE is checked in `run`, so that `search --help` works without one
+    p.add_argument("space", metavar="SPACE", nargs="?")
     add_search_arguments(p)
+    p.add_argument("--confirm", type=_positive, metavar="K",
+                   help="after the search, re-evaluate the K best architectures on more seeds "
+                        "and name the best on those (tasks that can: sklearn, keras, augment)")
+    p.add_argument("--confirm-seeds", type=_positive, default=3, metavar="N",
+                   help="seeds per re-evaluated architecture with --confirm (default: 3)")
     p.add_argument("-h", "--help", action="store_true",
                    help="show this help (with SPACE's options)")
-    p.set_defaults(run=run, accepts_extra=True)
+    p.set_defaults(run=run, accepts_extra=True, command_parser=p)
 
 
 def add_search_arguments(p: argparse.ArgumentParser) -> None:
@@ -53,18 +59,17 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentParser) -> int:
+    if help_asked(args):
+        return 0
     task_parser = argparse.ArgumentParser(prog=f"da-bridge search {args.space}", add_help=False)
     add_task_arguments(task_parser, args.space)
-    if args.help:
-        parser._subparsers._group_actions[0].choices["search"].print_help()
-        task_parser.print_help()
-        return 0
     args = argparse.Namespace(**vars(args), **vars(task_parser.parse_args(extra)))
     check_timeout(args.timeout)
     task = make_task(args.space, args)
     study = args.study or _default_study_name(args.space)
     _check_resume(study, args.storage, args.resume)
     directions = [args.direction] if args.direction else task.directions
+    _check_confirm(args, task, directions)
     started = time.perf_counter()
     objective = cast(Callable[..., Any], task.objective)  # make_task raised if it were None
     ran: list[Any] = []
@@ -72,15 +77,49 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
         task.space, objective, args.searcher, max_trials=args.trials, timeout=args.timeout,
         directions=directions, storage=args.storage, study_name=study, seed=args.seed,
         n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner,
-        callbacks=[lambda study, trial: ran.append(trial)])
+        callbacks=[lambda study, trial: ran.append(trial), _output.failed_trial_line])
     if CLI_ATTR not in result.study.user_attrs:
         result.study.set_user_attr(CLI_ATTR, {"space": args.space, "options": extra})
+    if args.confirm and task.confirm is not None and not result.interrupted:
+        result.confirm(args.confirm, task.confirm, seeds=range(1, args.confirm_seeds + 1))
     _output.summary(result, task.describe, time.perf_counter() - started)
-    if not result.interrupted and no_success(ran):
+    if result.interrupted:  # the trials are stored: say how to go on, skip the final report
+        done = sum(t.state.name in ("COMPLETE", "PRUNED") for t in result.trials)
+        _output.error(f"interrupted: {done} finished trials kept in study {study!r}; continue "
+                      f"with the same command and --study {study} --resume")
+        return 130
+    if no_success(ran):
         return 1
     for line in (task.report(result) if task.report else []):
         _output.info(line)
-    return 130 if result.interrupted else 0
+    return 0
+
+
+def help_asked(args: argparse.Namespace) -> bool:
+    """Print the command's help (and SPACE's options) if asked; complain if SPACE is missing."""
+    if args.help:
+        args.command_parser.print_help()
+        if args.space in TASKS:
+            task_parser = argparse.ArgumentParser(
+                prog=f"da-bridge {args.command} {args.space}", add_help=False)
+            add_task_arguments(task_parser, args.space)
+            sys.stdout.write("\n")
+            task_parser.print_help()
+        return True
+    if not args.space and args.command == "search":
+        args.command_parser.error("the following arguments are required: SPACE "
+                                  f"(built-in: {', '.join(task_names())}; or MODULE:NAME)")
+    return False
+
+
+def _check_confirm(args: argparse.Namespace, task: Any, directions: list[str]) -> None:
+    if not args.confirm:
+        return
+    if task.confirm is None:
+        raise OptionError(f"--confirm: the task {args.space!r} cannot re-evaluate an "
+                          "architecture on another seed; drop --confirm")
+    if len(directions) > 1:
+        raise OptionError("--confirm needs a single objective")
 
 
 def check_timeout(timeout: float | None) -> None:

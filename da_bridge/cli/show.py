@@ -7,7 +7,8 @@ import json
 from typing import Any
 
 from da_bridge.cli import _output
-from da_bridge.study import ERROR_ATTR, INTERRUPTED_ATTR, VALUES_ATTR
+from da_bridge.study import CONFIRMED_ATTR, ERROR_ATTR, INTERRUPTED_ATTR, VALUES_ATTR
+from da_bridge.study.noise import rank
 from da_bridge.study.store import list_studies, load_study
 
 
@@ -39,6 +40,13 @@ def run(args: argparse.Namespace, extra: list[str], parser: Any) -> int:
     complete = [t for t in trials if t.state.name == "COMPLETE"]
     if complete and len(directions) == 1:
         best = study.best_trial
-        _output.info(f"best trial {best.number}, score {best.value:.6g}; values map:")
+        confirmed = study.user_attrs.get(CONFIRMED_ATTR)
+        if confirmed:
+            _output.console().print(_output.confirmed_table(trials, confirmed, directions[0]))
+            ranking = rank(trials, directions[0] == "maximize", confirmed=confirmed)
+            best = ranking.best if ranking is not None else best
+        for line in _output.best_lines(trials, directions[0], confirmed):
+            _output.info(line)
+        _output.info(f"values map of trial {best.number}:")
         _output.info(json.dumps(best.user_attrs.get(VALUES_ATTR, best.params), indent=2))
     return 0

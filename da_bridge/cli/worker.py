@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, cast
 
 from da_bridge.cli import _output
-from da_bridge.cli.search import add_search_arguments, check_timeout, no_success
+from da_bridge.cli.search import add_search_arguments, check_timeout, help_asked, no_success
 from da_bridge.errors import OptionError, StoreError
 from da_bridge.study import CLI_ATTR
 from da_bridge.study.store import list_studies, load_study
@@ -49,14 +49,11 @@ def register(subparsers: Any) -> None:
                    help="seconds to retry while the database cannot be reached (default: 60)")
     p.add_argument("-h", "--help", action="store_true",
                    help="show this help (with SPACE's options)")
-    p.set_defaults(run=run, accepts_extra=True)
+    p.set_defaults(run=run, accepts_extra=True, command_parser=p)
 
 
 def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentParser) -> int:
-    if args.help:
-        parser._subparsers._group_actions[0].choices["worker"].print_help()
-        if args.space:
-            _task_parser(args.space).print_help()
+    if help_asked(args):
         return 0
     if not args.study:
         raise OptionError("a worker needs --study NAME (the same for every worker of a study)")

@@ -6,16 +6,19 @@ import argparse
 import json
 import os
 import shlex
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from da_bridge.errors import SpaceError
 from da_bridge.space import SearchSpace
-from da_bridge.study import CLI_ATTR, SPACE_ATTR, VALUES_ATTR
+from da_bridge.study import CLI_ATTR, ERROR_ATTR, SPACE_ATTR, VALUES_ATTR
+from da_bridge.study.noise import Spread, score_spread
 from da_bridge.study.store import MEMORY, journal_path, redact_url
 from da_bridge.study.tasks import (
     TASKS,
+    Task,
     add_task_arguments,
     load_space,
     make_task,
@@ -46,6 +49,16 @@ def study_space(study: optuna.Study) -> SearchSpace:
         >>> study_space(study).count()
         25008
     """
+    return study_task(study).space
+
+
+def study_task(study: optuna.Study) -> Task:
+    """The task a study was searched with (its space, and for built-in tasks the domain's
+    report hooks), rebuilt from what `da-bridge search` recorded.
+
+    Raises:
+        SpaceError: the study has no such record, or the task cannot be rebuilt here.
+    """
     record = study.user_attrs.get(CLI_ATTR)
     if not isinstance(record, dict) or not isinstance(record.get("space"), str):
         recorded = study.user_attrs.get(SPACE_ATTR)
@@ -55,10 +68,10 @@ def study_space(study: optuna.Study) -> SearchSpace:
     name, options = recorded_space(study.study_name, study.user_attrs)
     try:
         if name not in TASKS:
-            return load_space(name)
+            return Task(load_space(name))
         parser = argparse.ArgumentParser(prog=f"da-bridge search {name}", add_help=False)
         add_task_arguments(parser, name)
-        return make_task(name, parser.parse_args(options)).space
+        return make_task(name, parser.parse_args(options))
     except SystemExit as exc:  # argparse rejected the recorded options
         raise SpaceError(f"the options {options} recorded for space {name!r} are not accepted "
                          "by this version") from exc
@@ -123,23 +136,47 @@ class TrialRow:
     params: dict[str, Any]
     started: str
     seconds: float | None
+    spread: Spread | None = None
+    columns: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
 
-    @property
-    def values_json(self) -> str:
-        return json.dumps(self.values if self.values is not None else self.params, indent=1)
 
-
-def trial_rows(trials: list[optuna.trial.FrozenTrial]) -> list[TrialRow]:
-    """The report's view of each trial."""
+def trial_rows(trials: list[optuna.trial.FrozenTrial],
+               columns: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
+               ) -> list[TrialRow]:
+    """The report's view of each trial; `columns` gives a values map's key columns."""
+    repeats: dict[str, list[float]] = {}
+    for t in trials:
+        if t.state.name == "COMPLETE" and len(t.values or ()) == 1:
+            key = json.dumps(t.user_attrs.get(VALUES_ATTR), sort_keys=True)
+            repeats.setdefault(key, []).append(float(t.values[0]))
     rows = []
     for t in trials:
         duration = t.duration.total_seconds() if t.duration is not None else None
         started = t.datetime_start.strftime("%Y-%m-%d %H:%M:%S") if t.datetime_start else ""
         values = t.user_attrs.get(VALUES_ATTR)
+        values = values if isinstance(values, dict) else None
+        same = repeats.get(json.dumps(values, sort_keys=True))
+        spread = score_spread(t, same) if t.state.name == "COMPLETE" else None
         rows.append(TrialRow(t.number, t.state.name, list(t.values) if t.values else None,
-                             values if isinstance(values, dict) else None, dict(t.params),
-                             started, duration))
+                             values, dict(t.params), started, duration, spread,
+                             (columns or key_columns)(values or t.params),
+                             t.user_attrs.get(ERROR_ATTR)))
     return rows
+
+
+def key_columns(values: Mapping[str, Any]) -> dict[str, str]:
+    """The default key columns of a trial: its top-level choices (paths without a `/`).
+
+    Example:
+        >>> key_columns({"model.choice": "svc", "model/svc/svc.C": 1.0})
+        {'model.choice': 'svc'}
+    """
+    return {path: _cell(value) for path, value in values.items() if "/" not in path}
+
+
+def _cell(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def best_trials(study: optuna.Study, top: int) -> list[optuna.trial.FrozenTrial]:

@@ -9,30 +9,37 @@ modules (`tasks`, `runner`, `store`). The keys a study carries are named here on
 from da_bridge.study._schema import (
     ARCHITECTURE_ATTR,
     CLI_ATTR,
+    CONFIRMED_ATTR,
     ERROR_ATTR,
     FINGERPRINT_ATTR,
     INTERRUPTED_ATTR,
     OWNER_ATTR,
     REJECTED_ATTR,
+    SAMPLES_ATTR,
     SPACE_ATTR,
+    SPREAD_ATTR,
     VALUES_ATTR,
 )
 from da_bridge.study.results import export_results, load_results
 from da_bridge.study.runner import SEARCHERS, SearchResult, make_searcher, search
 from da_bridge.study.store import list_studies, load_study, open_storage
-from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Panel, Task
 from da_bridge.study.worker import WorkerResult, run_worker
 
 __all__ = [
     "ARCHITECTURE_ATTR",
     "CLI_ATTR",
+    "CONFIRMED_ATTR",
     "ERROR_ATTR",
     "FINGERPRINT_ATTR",
     "INTERRUPTED_ATTR",
     "OWNER_ATTR",
+    "Panel",
     "REJECTED_ATTR",
+    "SAMPLES_ATTR",
     "SEARCHERS",
     "SPACE_ATTR",
+    "SPREAD_ATTR",
     "SearchResult",
     "Task",
     "VALUES_ATTR",

@@ -19,6 +19,7 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.errors import StoreError
+from da_bridge.study._optuna_internals import heartbeat_base
 from da_bridge.study._owners import owner_alive
 
 logger = logging.getLogger(__name__)
@@ -150,8 +151,7 @@ def retrying_storage(inner: Any, rdb: Any, where: str, seconds: float = DB_RETRY
 @functools.cache
 def _storage_class() -> type:
     storages = require("optuna.storages", "optuna")
-    heartbeat = require("optuna.storages._heartbeat", "optuna")
-    bases = (storages.BaseStorage, heartbeat.BaseHeartbeat)
+    bases = (storages.BaseStorage, heartbeat_base())
 
     def forward(name: str) -> Callable[..., Any]:
         def method(self: Any, *args: Any, **kwargs: Any) -> Any:

@@ -15,6 +15,13 @@ from da_bridge.adapters.optuna import ARCHITECTURE_ATTR, REJECTED_ATTR, VALUES_A
 INTERRUPTED_ATTR = "da_bridge.interrupted"
 #: Trial: `"ErrorType: message"` of the exception that failed it.
 ERROR_ATTR = "da_bridge.error"
+#: Trial: `{"what": "CV folds", "samples": [...]}`, the measurements its score is the mean of.
+SAMPLES_ATTR = "da_bridge.score_samples"
+#: Trial: `{"se": float, "n": int, "what": str}`, its score's standard error given directly.
+SPREAD_ATTR = "da_bridge.score_spread"
+#: Study: `{"<trial number>": {"seeds": [...], "samples": [...], "what": str}}`, the best
+#: trials re-evaluated on more seeds (`SearchResult.confirm`, `da-bridge search --confirm`).
+CONFIRMED_ATTR = "da_bridge.confirmed"
 #: Trial: `{"host", "pid", "start"}` of the process running it (to fail it once that is gone).
 OWNER_ATTR = "da_bridge.owner"
 #: Study: `{"version", "digest", "hyperparameters"}`, the fingerprint of the space searched.
@@ -24,5 +31,6 @@ SPACE_ATTR = "da_bridge.space"
 #: Study: `{"space": SPACE, "options": [...]}` of the `da-bridge search` call that made it.
 CLI_ATTR = "da_bridge.cli"
 
-__all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "ERROR_ATTR", "FINGERPRINT_ATTR", "INTERRUPTED_ATTR",
-           "OWNER_ATTR", "REJECTED_ATTR", "SPACE_ATTR", "VALUES_ATTR"]
+__all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "CONFIRMED_ATTR", "ERROR_ATTR", "FINGERPRINT_ATTR",
+           "INTERRUPTED_ATTR", "OWNER_ATTR", "REJECTED_ATTR", "SAMPLES_ATTR", "SPACE_ATTR",
+           "SPREAD_ATTR", "VALUES_ATTR"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import importlib
 import logging
 import math
 import numbers
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -33,12 +34,14 @@ from da_bridge.study._owners import claim, fail_dead_trials
 from da_bridge.study._retry import store_error_in
 from da_bridge.study._schema import (
     CLI_ATTR,
+    CONFIRMED_ATTR,
     ERROR_ATTR,
     FINGERPRINT_ATTR,
     INTERRUPTED_ATTR,
     SPACE_ATTR,
     VALUES_ATTR,
 )
+from da_bridge.study.noise import Ranking, Spread, confirm, rank
 from da_bridge.study.store import open_storage
 
 if TYPE_CHECKING:
@@ -78,11 +81,15 @@ class SearchResult:
 
     @property
     def best_trial(self) -> optuna.trial.FrozenTrial:
-        return self.study.best_trial
+        """The best trial; after `confirm`, the best on the re-evaluations."""
+        ranking = rank(self.trials, self._maximize(), confirmed=self.confirmed) \
+            if self.confirmed else None
+        return ranking.best if ranking is not None else self.study.best_trial
 
     @property
     def best_score(self) -> float:
-        return self.study.best_value
+        """The search's score of `best_trial`."""
+        return float(self.best_trial.values[0])
 
     @property
     def best_values(self) -> dict[str, Any]:
@@ -105,6 +112,61 @@ class SearchResult:
         reverse = self.study.direction == optuna.study.StudyDirection.MAXIMIZE
         # a COMPLETE trial of a single-objective study has a value
         return sorted(done, key=lambda t: cast(float, t.value), reverse=reverse)[:k]
+
+    @property
+    def best_spread(self) -> Spread | None:
+        """The uncertainty of the best score: its standard error over the CV folds, seeds or
+        validation items the objective recorded (`da_bridge.study.noise`), or over repeated
+        evaluations of the best architecture; None when nothing measures it."""
+        ranking = self.ranking()
+        return ranking.spread if ranking is not None else None
+
+    def ranking(self, k: int = 5) -> Ranking | None:
+        """The best trial compared with the next `k - 1` distinct architectures: which of them
+        are within the noise of the best (`.ties`) and a sentence saying so (`.note()`);
+        None before any trial completes. After `confirm`, on the re-evaluations.
+        Single-objective studies only."""
+        return rank(self.trials, self._maximize(), top=k, confirmed=self.confirmed)
+
+    @property
+    def confirmed(self) -> dict[str, Any] | None:
+        """The re-evaluations `confirm` stored in the study, by trial number (or None)."""
+        return self.study.user_attrs.get(CONFIRMED_ATTR) or None
+
+    def confirm(self, k: int, evaluate: Callable[[Architecture, int], Sequence[float]],
+                seeds: Sequence[int] = (1, 2, 3)) -> Ranking | None:
+        """Re-evaluate the `k` best distinct architectures on more seeds, then name the best.
+
+        The re-evaluations are stored in the study (so `show` and the report see them);
+        `best_trial`, `best_architecture` and `ranking()` then follow their means.
+
+        Args:
+            k: How many of the best distinct architectures to re-evaluate.
+            evaluate: `evaluate(arch, seed)` returns the measurements of one re-evaluation
+                (one score, or e.g. the scores of the folds of a cross-validation).
+            seeds: One re-evaluation per seed.
+
+        Example:
+            >>> from da_bridge.spaces.examples import poster_space
+            >>> def width(arch, seed):
+            ...     return len(arch.values) + seed % 2 / 10
+            >>> result = search(poster_space(), lambda arch: width(arch, 0), n_trials=6, seed=0,
+            ...                 storage=":memory:", direction="maximize")
+            >>> ranking = result.confirm(2, lambda arch, seed: [width(arch, seed)], seeds=[1, 2])
+            >>> ranking.confirmed, ranking.best.number == result.best_trial.number
+            (True, True)
+        """
+        space = self.space
+
+        def run(trial: Any, seed: int) -> Sequence[float]:
+            return evaluate(space.replay(trial.user_attrs[VALUES_ATTR]), seed)
+
+        found = confirm(self.trials, self._maximize(), k, run, list(seeds))
+        self.study.set_user_attr(CONFIRMED_ATTR, found)
+        return self.ranking()
+
+    def _maximize(self) -> bool:
+        return self.study.direction.name == "MAXIMIZE"
 
 
 def search(
@@ -182,12 +244,12 @@ def search(
     if n_trials == 0:
         return result
     try:
-        with terminate_as_interrupt() as runner.signals:
+        with terminate_as_interrupt() as runner.signals, _quiet_optuna(optuna, show_progress):
             study.optimize(runner, n_trials=n_trials, timeout=timeout, n_jobs=n_jobs,
                            catch=catch, callbacks=callbacks, show_progress_bar=show_progress)
-    except KeyboardInterrupt:
-        logger.warning("search interrupted; %d trials are in study %r",
-                       len(study.trials), study.study_name)
+    except KeyboardInterrupt:  # result.interrupted says so; the trials so far are stored
+        logger.info("search interrupted; %d trials are in study %r",
+                    len(study.trials), study.study_name)
         result.interrupted = True
     except Exception as exc:
         unmasked = store_error_in(exc)
@@ -195,6 +257,19 @@ def search(
             raise
         raise unmasked from None
     return result
+
+
+@contextlib.contextmanager
+def _quiet_optuna(optuna: Any, progress: bool) -> Iterator[None]:
+    """Under a progress bar, Optuna's per-trial INFO lines would bury it: warnings only, until
+    the search ends (then the caller's verbosity is back)."""
+    previous = optuna.logging.get_verbosity()
+    if progress and previous < logging.WARNING:
+        optuna.logging.set_verbosity(logging.WARNING)
+    try:
+        yield
+    finally:
+        optuna.logging.set_verbosity(previous)
 
 
 def check_counts(**counts: Any) -> None:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from da_bridge._imports import require
 from da_bridge.errors import MissingExtraError, OptionError, StoreError
 from da_bridge.study._journal import journal_backend
+from da_bridge.study._optuna_internals import cached_storage
 from da_bridge.study._retry import DB_RETRY, retrying_storage
 
 if TYPE_CHECKING:
@@ -187,9 +188,7 @@ def _rdb(optuna: Any, url: str, heartbeat: bool, interval: float = HEARTBEAT_INT
                          f"{str(exc).splitlines()[0] if str(exc) else ''}") from exc
     if url.startswith("sqlite"):
         return rdb
-    from optuna.storages._cached_storage import _CachedStorage  # what create_study wraps it in
-
-    return retrying_storage(_CachedStorage(rdb), rdb, repr(redact_url(url)), db_retry)
+    return retrying_storage(cached_storage(rdb), rdb, repr(redact_url(url)), db_retry)
 
 
 def _create_rdb(optuna: Any, url: str, kwargs: dict[str, Any]) -> Any:

@@ -8,10 +8,13 @@ user names them; what a study records is used on its own only for built-in names
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib
 import importlib.util
+import os
 import pathlib
-from collections.abc import Callable, Mapping
+import sys
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,9 +39,28 @@ SPACES = {
 }
 
 
+@dataclass(frozen=True)
+class Panel:
+    """What a domain's users read about an architecture, shown by the HTML report.
+
+    Give exactly one of `text` (shown as a line, or as code with `code=True`),
+    `png` (a picture's bytes) or `svg` (a drawing's text).
+
+    Example:
+        >>> Panel("Parameters", "21,482").text
+        '21,482'
+    """
+
+    title: str
+    text: str | None = None
+    code: bool = False
+    png: bytes | None = None
+    svg: str | None = None
+
+
 @dataclass
 class Task:
-    """A space with everything the CLI needs to search it.
+    """A space with everything the CLI and the report need to search it and show the results.
 
     Attributes:
         space: The search space.
@@ -49,6 +71,12 @@ class Task:
         report: Called with the `SearchResult` after the search for a final
             report (held-out scores, files written); returns lines to print.
         pruner: The Optuna pruner to use, if any.
+        panels: The report's view of a best architecture for this domain's users
+            (e.g. its scikit-learn code, its policy with pictures, its Keras layers).
+        columns: A values map's key columns for the report's trial table
+            (`{"model": "svc", ...}`); by default its top-level choices.
+        confirm: `confirm(arch, seed)` re-evaluates an architecture with another seed and
+            returns its measurements (e.g. one score per fold), for `--confirm`.
     """
 
     space: SearchSpace
@@ -57,6 +85,9 @@ class Task:
     describe: Callable[[Architecture], str] | None = None
     report: Callable[[Any], list[str]] | None = None
     pruner: Any = None
+    panels: Callable[[Architecture], list[Panel]] | None = None
+    columns: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
+    confirm: Callable[[Architecture, int], list[float]] | None = None
 
 
 def task_names() -> list[str]:
@@ -113,22 +144,53 @@ def load_object(spec: str, what: str) -> Any:
 
 
 def _import(name: str, what: str) -> Any:
+    """A module by file path or by name; both are looked up from the current directory (as
+    `python -m` does), which a console script does not put on `sys.path`."""
     if name.endswith(".py"):
-        path = pathlib.Path(name)
+        path = pathlib.Path(name).resolve()
         if not path.exists():
-            raise OptionError(f"{what}: file {name!r} does not exist")
+            raise OptionError(f"{what}: file {name!r} does not exist (looked in the current "
+                              f"directory {os.getcwd()!r})")
         spec = importlib.util.spec_from_file_location(path.stem, path)
         if spec is None or spec.loader is None:
             raise OptionError(f"{what}: {name!r} cannot be imported as a Python file")
         module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
+        with _importable(path.parent):  # its own `import helpers` finds its neighbours
+            spec.loader.exec_module(module)
         return module
     try:
-        return importlib.import_module(name)
+        with _importable(pathlib.Path.cwd()):
+            return importlib.import_module(name)
     except ModuleNotFoundError as exc:
         if exc.name and name.startswith(exc.name):
-            raise OptionError(f"{what}: cannot import module {name!r}") from exc
+            raise OptionError(
+                f"{what}: cannot import module {name!r}: it is neither in the current directory "
+                f"{os.getcwd()!r} nor installed; run from the folder that holds "
+                f"{name.split('.')[0]}.py, or give its path as FILE.py:NAME") from exc
         raise
+
+
+@contextlib.contextmanager
+def _importable(folder: pathlib.Path) -> Iterator[None]:
+    """`folder` on `sys.path` for an import; it stays if a module was found there, so that
+    the module's later imports of its neighbours work too."""
+    entry = str(folder)
+    if entry in sys.path:
+        yield
+        return
+    sys.path.insert(0, entry)
+    before = set(sys.modules)
+    try:
+        yield
+    finally:
+        found = any(_inside(sys.modules[m], folder) for m in set(sys.modules) - before)
+        if not found:
+            sys.path.remove(entry)
+
+
+def _inside(module: Any, folder: pathlib.Path) -> bool:
+    origin = getattr(module, "__file__", None)
+    return origin is not None and pathlib.Path(origin).resolve().is_relative_to(folder.resolve())
 
 
 def recorded_space(study_name: str, user_attrs: Mapping[str, Any]) -> tuple[str, list[str]]:

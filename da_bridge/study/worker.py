@@ -45,6 +45,7 @@ from da_bridge.errors import OptionError, StoreError
 from da_bridge.searchers.base import Searcher
 from da_bridge.space import SearchSpace
 from da_bridge.study._interrupts import Stop, guard
+from da_bridge.study._optuna_internals import heartbeat_enabled
 from da_bridge.study._owners import fail_dead_trials, requeue
 from da_bridge.study._retry import store_error_in
 from da_bridge.study._schema import INTERRUPTED_ATTR
@@ -181,7 +182,7 @@ def run_worker(
     result = WorkerResult(study, space)
     loop = _Loop(optuna, study, runner, stop, result, n_trials, max_trials, timeout,
                  poll_interval, _catch(catch), list(callbacks or []),
-                 _CreationLock(opened, study_name))
+                 _CreationLock(opened, study_name), heartbeat=heartbeat_enabled(opened))
     with stop.installed(handle_signals):
         loop.run()
     return result
@@ -212,13 +213,13 @@ class _Loop:
     """One worker's loop: trials until its quota, or claim a place, run one trial, repeat."""
 
     def __init__(self, optuna, study, runner, stop, result, n_trials, max_trials, timeout,
-                 poll_interval, catch, callbacks, lock) -> None:
+                 poll_interval, catch, callbacks, lock, *, heartbeat: bool = False) -> None:
         self.optuna, self.study, self.runner, self.stop = optuna, study, runner, stop
         self.result, self.n_trials, self.max_trials = result, n_trials, max_trials
         self.poll_interval, self.catch = poll_interval, catch
         self.callbacks = callbacks or None  # each callback costs a trial read
         self.deadline = None if timeout is None else time.monotonic() + timeout
-        self.lock = lock
+        self.lock, self.heartbeat = lock, heartbeat
 
     def run(self) -> None:
         self.stop.on_signal = self._stop_study
@@ -302,8 +303,7 @@ class _Loop:
     def _room(self) -> bool | None:
         """True: start a trial; False: the study is done; None: wait for running trials."""
         state = self.optuna.trial.TrialState
-        heartbeat = _has_heartbeat(self.study)
-        if heartbeat:
+        if self.heartbeat:
             _fail_stale_trials(self.optuna, self.study)
         fail_dead_trials(self.study)
         states = [t.state for t in self.study.get_trials(deepcopy=False)]
@@ -311,7 +311,7 @@ class _Loop:
         if finished >= self.max_trials:
             return False
         # Without heartbeats a dead worker's trial stays RUNNING: do not wait for it.
-        running = states.count(state.RUNNING) if heartbeat else 0
+        running = states.count(state.RUNNING) if self.heartbeat else 0
         return True if finished + running < self.max_trials else None
 
     def _requeue(self, trial: Any) -> None:
@@ -389,12 +389,6 @@ def _finished(study: optuna.Study) -> list[optuna.trial.FrozenTrial]:
     optuna = require("optuna", "optuna")
     states = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
     return study.get_trials(deepcopy=False, states=states)
-
-
-def _has_heartbeat(study: optuna.Study) -> bool:
-    from optuna.storages._heartbeat import is_heartbeat_enabled
-
-    return is_heartbeat_enabled(study._storage)
 
 
 def _fail_stale_trials(optuna: Any, study: optuna.Study) -> None:

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 import argparse
 import os
+import pathlib
+import re
+import tempfile
 from typing import Any
 
+from da_bridge.study.noise import record_accuracy
 from da_bridge.study.store import runs_dir
-from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Panel, Task
 
 from .compile import to_policy
 from .evaluate import CNNEvaluator, SklearnEvaluator, load_data
@@ -76,11 +80,19 @@ def make_task(args: argparse.Namespace) -> Task:
         space = autoaugment_space(args.subpolicies, args.ops_per_subpolicy, ops=ops)
     else:
         space = randaugment_space(ops=ops)
-    if args.evaluator == "sklearn":
-        evaluator: Any = SklearnEvaluator(data, copies=args.copies, seed=args.data_seed)
-    else:
-        evaluator = CNNEvaluator(data, copies=args.copies, epochs=args.epochs,
-                                 seed=args.data_seed)
+    def make_evaluator(seed: int) -> Any:
+        if args.evaluator == "sklearn":
+            return SklearnEvaluator(data, copies=args.copies, seed=seed)
+        return CNNEvaluator(data, copies=args.copies, epochs=args.epochs, seed=seed)
+
+    evaluator = make_evaluator(args.data_seed)
+
+    def confirm(arch: Any, seed: int) -> list[float]:
+        """The validation accuracy with augmentation draws (and the CNN) seeded by `seed`."""
+        return [make_evaluator(seed)(arch)]
+
+    def objective(arch: Any, trial: Any) -> float:
+        return record_accuracy(trial, evaluator(arch), len(data.y_valid))
 
     def describe(arch: Any) -> str:
         return to_policy(arch).describe(multiline=True)
@@ -88,7 +100,43 @@ def make_task(args: argparse.Namespace) -> Task:
     def report(result: Any) -> list[str]:
         return _report(result, evaluator, data, args.png)
 
-    return Task(space, evaluator, ["maximize"], describe, report)
+    def panels(arch: Any) -> list[Panel]:
+        return _panels(arch, data)
+
+    return Task(space, objective, ["maximize"], describe, report, panels=panels, confirm=confirm,
+                columns=_columns if args.policy == "autoaugment" else None)
+
+
+def _panels(arch: Any, data: Any) -> list[Panel]:
+    """The report's view of a policy: its text and a grid of it at work on training images."""
+    policy = to_policy(arch, value_range=data.value_range)
+    with tempfile.TemporaryDirectory() as folder:
+        path = save_policy_grid(policy, data.x_train[:6], os.path.join(folder, "grid.png"),
+                                rng=0, title="")
+        png = pathlib.Path(path).read_bytes()
+    return [Panel("Policy", policy.describe(multiline=True), code=True),
+            Panel("The policy on training images (original, then 6 draws)", png=png)]
+
+
+_STEP_OP = re.compile(r"^subpolicy/(\d+)/step(\d+)/op\.choice$")
+
+
+def _columns(values: Any) -> dict[str, str]:
+    """An AutoAugment policy's sub-policies as key columns: `{"sub-policy 1": "shear_x ->
+    cutout", ...}`.
+
+    Example:
+        >>> _columns({"subpolicy/0/step0/op.choice": "flip", "subpolicy/0/step0.probability": 0.5,
+        ...           "subpolicy/0/step1/op.choice": "cutout"})
+        {'sub-policy 1': 'flip -> cutout'}
+    """
+    steps: dict[int, dict[int, str]] = {}
+    for path, value in values.items():
+        match = _STEP_OP.match(path)
+        if match:
+            steps.setdefault(int(match.group(1)), {})[int(match.group(2))] = str(value)
+    return {f"sub-policy {i + 1}": " -> ".join(ops[j] for j in sorted(ops))
+            for i, ops in sorted(steps.items())}
 
 
 def _report(result: Any, evaluator: Any, data: Any, png: str | None) -> list[str]:

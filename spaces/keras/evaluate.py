@@ -14,6 +14,7 @@ from da_bridge._imports import require
 from da_bridge.adapters.optuna import replay_trial
 from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError
+from da_bridge.study.noise import record_accuracy
 
 from ._session import fresh_session
 from .compile import InputShape, model_summary, to_keras_model
@@ -111,6 +112,8 @@ class ClassificationObjective:
             del model
         if trial is not None:
             trial.set_user_attr(PARAMS_ATTR, n_params)
+            if self.objectives == ("val_accuracy",):  # an accuracy over the validation images
+                record_accuracy(trial, scores[0], len(self.y_val))
         return scores[0] if len(scores) == 1 else tuple(scores)
 
     def train(self, arch: Architecture, trial: optuna.trial.BaseTrial | None = None,

@@ -11,11 +11,12 @@ its accuracy on the held-out test split.
 from __future__ import annotations
 
 import argparse
+import copy
 from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.errors import OptionError
-from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Panel, Task
 
 from .compile import KerasSearchSpace, model_summary, to_keras_model
 from .datasets import DATASETS, load_dataset
@@ -83,12 +84,31 @@ def make_task(args: argparse.Namespace) -> Task:
         prune=args.pruner != "none", seed=seed if seed is not None else 0)
     return Task(space=space, objective=objective, directions=objective.directions,
                 describe=lambda arch: _describe(arch, space),
+                panels=lambda arch: _panels(arch, space),
+                confirm=(lambda arch, seed: _confirm(arch, objective, seed))
+                if len(objective.objectives) == 1 else None,
                 report=lambda result: _report(result, objective, x_test, y_test),
                 pruner=_pruner(args.pruner))
 
 
 def _describe(arch: Any, space: KerasSearchSpace) -> str:
     return model_summary(to_keras_model(arch, space.input_shape))
+
+
+def _confirm(arch: Any, objective: ClassificationObjective, seed: int) -> list[float]:
+    """The score of `arch` trained again from weights and shuffles seeded by `seed`."""
+    again = copy.copy(objective)
+    again.seed = seed
+    return [float(again(arch))]
+
+
+def _panels(arch: Any, space: KerasSearchSpace) -> list[Panel]:
+    """The report's view of a network: its parameter count and its layer summary."""
+    keras = require("keras", "keras")
+    keras.backend.clear_session()  # layer names start afresh in each summary
+    model = to_keras_model(arch, space.input_shape)
+    return [Panel("Parameters", f"{model.count_params():,}"),
+            Panel("Layers", model_summary(model), code=True)]
 
 
 def _report(result: Any, objective: ClassificationObjective, x_test: Any,

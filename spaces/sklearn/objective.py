@@ -9,6 +9,7 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
+from da_bridge.study.noise import record_samples
 
 from .compile import to_pipeline
 
@@ -98,6 +99,8 @@ class CrossValObjective:
             self.first_error = self.first_error or exc
             raise
         trial.set_user_attr(SPLIT_SCORES_ATTR, [float(s) for s in result["test_score"]])
+        if len(result["test_score"]) > 1:  # the spread behind the score, for every report
+            record_samples(trial, result["test_score"], "CV folds")
         trial.set_user_attr(FIT_TIMES_ATTR, [float(s) for s in result["fit_time"]])
         trial.set_user_attr(SCORE_TIMES_ATTR, [float(s) for s in result["score_time"]])
         return float(np.mean(result["test_score"]))

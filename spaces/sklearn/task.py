@@ -14,12 +14,13 @@ from typing import Any
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError
-from da_bridge.study.tasks import Task
+from da_bridge.study.tasks import Panel, Task
 
 from .builtin import CLASSIFIERS, REGRESSORS, classification_space, regression_space
 from .code import pipeline_code
+from .compile import to_pipeline
 from .data import DATASETS, TASKS, Dataset, load_csv, load_dataset
-from .objective import cross_val_objective, quiet_fits
+from .objective import cross_val_objective, quiet_fits, seeded
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +71,8 @@ def make_task(args: argparse.Namespace) -> Task:
         random_state=0)
     space = _space(data, args.models)
     context = _Context(data, scoring, objective, X_train, X_test, y_train, y_test, args.cv)
-    return Task(space, objective, ["maximize"], describe=context.describe,
+    return Task(space, objective, ["maximize"], describe=context.describe, panels=context.panels,
+                confirm=context.confirm,
                 report=context.report)
 
 
@@ -85,6 +87,20 @@ class _Context:
     def describe(self, arch: Architecture) -> str:
         """The pipeline as scikit-learn code, with the random state the trials used."""
         return pipeline_code(self.objective.pipeline(arch))
+
+    def panels(self, arch: Architecture) -> list[Panel]:
+        """The report's view of a pipeline: the scikit-learn code that builds it."""
+        return [Panel("scikit-learn code", self.describe(arch), code=True)]
+
+    def confirm(self, arch: Architecture, seed: int) -> list[float]:
+        """Cross-validate `arch` again with folds and estimator seeds drawn from `seed`."""
+        model_selection = require("sklearn.model_selection", "sklearn")
+        folds = _folds(self.cv, self.data.task == "classification", seed)
+        with quiet_fits(convergence=True):
+            result = model_selection.cross_validate(
+                seeded(to_pipeline(arch), seed), self.X_train, self.y_train, cv=folds,
+                scoring=self.scoring, n_jobs=self.objective.n_jobs, error_score="raise")
+        return [float(s) for s in result["test_score"]]
 
     def report(self, result: Any) -> list[str]:
         if not any(t.state.name == "COMPLETE" for t in result.trials):

@@ -1,0 +1,43 @@
+"""The Optuna internals the runtime relies on still work on the installed Optuna.
+
+Each failure names the Optuna version: upgrade `da_bridge/study/_optuna_internals.py` first.
+"""
+
+import optuna
+import pytest
+
+from da_bridge.study import _optuna_internals as internals
+
+VERSION = f"Optuna {optuna.__version__}"
+
+
+def test_the_cached_storage_wraps_an_rdb_storage_and_reads_through(tmp_path):
+    rdb = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'x.db'}")
+    cached = internals.cached_storage(rdb)
+    study = optuna.create_study(storage=cached, study_name="s")
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert len(optuna.load_study(study_name="s", storage=rdb).trials) == 2, VERSION
+
+
+def test_heartbeats_are_detected_on_rdb_storages_only(tmp_path):
+    url = f"sqlite:///{tmp_path / 'h.db'}"
+    beating = optuna.storages.RDBStorage(url, heartbeat_interval=5, grace_period=10)
+    assert internals.heartbeat_enabled(beating), VERSION
+    assert not internals.heartbeat_enabled(optuna.storages.RDBStorage(url)), VERSION
+    assert not internals.heartbeat_enabled(optuna.storages.InMemoryStorage()), VERSION
+    assert isinstance(beating, internals.heartbeat_base()), VERSION
+
+
+@pytest.mark.parametrize("kind", ["journal", "rdb", "memory"])
+def test_the_location_behind_a_storage_object_is_found(tmp_path, kind):
+    if kind == "journal":
+        path = tmp_path / "a.journal"
+        storage = optuna.storages.JournalStorage(
+            optuna.storages.journal.JournalFileBackend(str(path)))
+        assert internals.storage_location(storage) == str(path.resolve()), VERSION
+    elif kind == "rdb":
+        url = f"sqlite:///{tmp_path / 'b.db'}"
+        cached = internals.cached_storage(optuna.storages.RDBStorage(url))
+        assert internals.storage_location(cached) == url, VERSION
+    else:
+        assert internals.storage_location(optuna.storages.InMemoryStorage()) is None
