@@ -2,7 +2,8 @@
 
 The layout mirrors DeepArchitect's package: `core`, `hyperparameters`,
 `modules`, `searchers.common`, `searchers.random`,
-`searchers.regularized_evolution`, `searchers.mcts`, `searchers.smbo_random`.
+`searchers.regularized_evolution`, `searchers.mcts` (SMBO needs scikit-learn, which this
+framework-free layer cannot import: use `da_bridge.search(..., searcher="smbo")`).
 Change `import deep_architect.core as co` into
 `import da_bridge.compat.deep_architect.core as co` and the code runs; the
 porting guide (docs/coming_from/deep_architect.md) lists the names kept,

@@ -16,7 +16,6 @@ from da_bridge.compat.deep_architect.searchers.regularized_evolution import (
     EvolutionSearcher,
     mutatable,
 )
-from da_bridge.compat.deep_architect.searchers.smbo_random import SMBOSearcher
 
 D = hp.Discrete
 
@@ -150,8 +149,7 @@ def test_a_value_error_in_a_substitution_rejects_the_architecture():
     lambda fn: MCTSSearcher(fn, 1.0, seed=0),
     lambda fn: EvolutionSearcher(fn, mutatable, 4, 2, regularized=True, seed=0),
     lambda fn: EvolutionSearcher(fn, mutatable, 4, 2, regularized=False, seed=0),
-    pytest.param(lambda fn: SMBOSearcher(fn, None, 16, 0.2, seed=0), marks=pytest.mark.slow),
-], ids=["random", "mcts", "evolution-regularized", "evolution", "smbo"])
+], ids=["random", "mcts", "evolution-regularized", "evolution"])
 def test_searchers_keep_the_sample_update_protocol_and_maximize(make):
     searcher = make(mo.SearchSpaceFactory(residual_space).get_search_space)
     space = as_search_space(residual_space)
