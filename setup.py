@@ -23,6 +23,8 @@ EXTRAS = {
     "skopt": ["scikit-optimize==0.10.2"] + SEARCH,
     "sklearn": ["scikit-learn>=1.5", "pandas>=2.0"] + SEARCH,
     "keras": ["keras>=3.5", "tensorflow-cpu>=2.17", "optuna-integration>=4.0"] + SEARCH,
+    # Keras on the JAX backend (KERAS_BACKEND=jax); the augmentation layers are tested on it
+    "keras-jax": ["jax[cpu]>=0.4.30"],
     "viz": ["graphviz>=0.20", "matplotlib>=3.7"] + SEARCH,
     # SQLAlchemy 2.1 reads postgresql:// as psycopg 3; psycopg2 stays for +psycopg2 URLs.
     "postgres": ["psycopg[binary]>=3.1", "psycopg2-binary>=2.9"] + SEARCH,

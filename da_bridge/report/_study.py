@@ -15,7 +15,7 @@ from da_bridge.errors import SpaceError
 from da_bridge.space import SearchSpace
 from da_bridge.study import CLI_ATTR, ERROR_ATTR, SPACE_ATTR, VALUES_ATTR
 from da_bridge.study.noise import Spread, score_spread
-from da_bridge.study.store import MEMORY, journal_path, redact_url
+from da_bridge.study.store import MEMORY, journal_path, redact_url, storage_location
 from da_bridge.study.tasks import (
     TASKS,
     Task,
@@ -106,23 +106,6 @@ def dashboard_command(storage: Any, study_name: str) -> str | None:
         target = redact_url(text) if "://" in text else str(Path(text).resolve())
     return f"optuna-dashboard {shlex.quote(target)}"
 
-
-def storage_location(storage: Any) -> str | None:
-    """The journal file path or database URL behind an Optuna storage object, if it has one.
-
-    Example:
-        >>> import optuna
-        >>> storage_location(optuna.storages.InMemoryStorage()) is None
-        True
-    """
-    layer = storage
-    for _ in range(3):  # a _CachedStorage wraps an RDBStorage; a JournalStorage wraps a backend
-        if isinstance(getattr(layer, "url", None), str):
-            return layer.url
-        if isinstance(getattr(layer, "_file_path", None), str):
-            return str(Path(layer._file_path).resolve())
-        layer = getattr(layer, "_backend", None)
-    return None
 
 
 @dataclass

@@ -20,14 +20,13 @@ from da_bridge.report._study import (
     best_trials,
     dashboard_command,
     objective_names,
-    storage_location,
     study_task,
     trial_rows,
 )
 from da_bridge.space import SearchSpace
 from da_bridge.study import CLI_ATTR, CONFIRMED_ATTR, SPACE_ATTR
 from da_bridge.study.noise import rank
-from da_bridge.study.store import load_study, redact_url
+from da_bridge.study.store import load_study, redact_url, storage_location
 from da_bridge.study.tasks import Task
 from da_bridge.viz import render
 

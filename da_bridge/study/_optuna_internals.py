@@ -51,3 +51,14 @@ def storage_location(storage: Any) -> str | None:
             return str(Path(layer._file_path).resolve())
         layer = getattr(layer, "_backend", None)
     return None
+
+
+def storage_of(study: Any) -> Any:
+    """The storage a study reads and writes (to fail another process's trial, or to ask our
+    journal backend whether another process has it open)."""
+    return study._storage
+
+
+def trial_id(trial: Any) -> int:
+    """A frozen trial's id in its storage (the storage's calls take ids, not numbers)."""
+    return int(trial._trial_id)

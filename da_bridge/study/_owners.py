@@ -18,6 +18,7 @@ import socket
 from typing import TYPE_CHECKING, Any
 
 from da_bridge._imports import require
+from da_bridge.study._optuna_internals import storage_of, trial_id
 from da_bridge.study._schema import ERROR_ATTR, INTERRUPTED_ATTR, OWNER_ATTR, VALUES_ATTR
 
 if TYPE_CHECKING:
@@ -148,15 +149,15 @@ def _start_time(pid: int) -> int | None:
 
 
 def _alone(study: optuna.Study) -> bool | None:
-    backend = getattr(study._storage, "_backend", None)
+    backend = getattr(storage_of(study), "_backend", None)
     alone = getattr(backend, "alone", None)
     return alone() if callable(alone) else None
 
 
 def _fail(optuna: Any, study: optuna.Study, trial: optuna.trial.FrozenTrial, reason: str) -> bool:
-    storage = study._storage
+    storage, number = storage_of(study), trial_id(trial)
     try:
-        storage.set_trial_user_attr(trial._trial_id, ERROR_ATTR, reason)
-        return bool(storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL))
+        storage.set_trial_user_attr(number, ERROR_ATTR, reason)
+        return bool(storage.set_trial_state_values(number, optuna.trial.TrialState.FAIL))
     except optuna.exceptions.UpdateFinishedTrialError:
         return False  # its owner, or another worker, finished it meanwhile

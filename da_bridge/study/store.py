@@ -27,6 +27,7 @@ from da_bridge._imports import require
 from da_bridge.errors import MissingExtraError, OptionError, StoreError
 from da_bridge.study._journal import journal_backend
 from da_bridge.study._optuna_internals import cached_storage
+from da_bridge.study._optuna_internals import storage_location as storage_location  # public here
 from da_bridge.study._retry import DB_RETRY, retrying_storage
 
 if TYPE_CHECKING:

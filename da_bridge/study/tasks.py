@@ -77,6 +77,10 @@ class Task:
             (`{"model": "svc", ...}`); by default its top-level choices.
         confirm: `confirm(arch, seed)` re-evaluates an architecture with another seed and
             returns its measurements (e.g. one score per fold), for `--confirm`.
+        canonical: Maps an architecture to a key equal for equivalent architectures
+            (e.g. an augmentation policy whose steps are reordered or switched off),
+            None if every values map is its own; the task's objective may score one
+            architecture per key.
     """
 
     space: SearchSpace
@@ -88,6 +92,7 @@ class Task:
     panels: Callable[[Architecture], list[Panel]] | None = None
     columns: Callable[[Mapping[str, Any]], dict[str, str]] | None = None
     confirm: Callable[[Architecture, int], list[float]] | None = None
+    canonical: Callable[[Architecture], str] | None = None
 
 
 def task_names() -> list[str]:

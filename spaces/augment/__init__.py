@@ -6,7 +6,7 @@ Ops are basic modules with their own magnitude (`augment_op`, `op_choice`);
 engine's combinators compose your own. `to_policy` compiles an architecture
 to a numpy callable `policy(images, rng)`, `to_keras_layer` to a Keras layer
 with the same behaviour; `SklearnEvaluator` and `CNNEvaluator` score policies
-on a small labelled set (`load_data`).
+on a small labelled set (`load_data`: built-in sets, an image folder, an `.npz`).
 
 Example:
     >>> import numpy as np
@@ -16,14 +16,9 @@ Example:
     (4, 8, 8, 1)
 """
 
-from .compile import Policy, program, to_keras_layer, to_policy
-from .evaluate import (
-    AugmentData,
-    CNNEvaluator,
-    SklearnEvaluator,
-    augmented_training_set,
-    load_data,
-)
+from .compile import Policy, canonical_key, program, to_keras_layer, to_policy
+from .data import AugmentData, load_data, read_image_folder
+from .evaluate import CNNEvaluator, SklearnEvaluator, augmented_training_set
 from .plot import save_policy_grid
 from .policy import (
     DEFAULT_OPS,
@@ -48,12 +43,14 @@ __all__ = [
     "SklearnEvaluator",
     "augment_op",
     "augmented_training_set",
+    "canonical_key",
     "autoaugment_space",
     "load_data",
     "op_choice",
     "pick",
     "program",
     "randaugment_space",
+    "read_image_folder",
     "random_apply",
     "random_choice",
     "save_policy_grid",

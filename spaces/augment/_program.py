@@ -13,6 +13,7 @@ drawing their random numbers per step in that order (see `compile`).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -175,4 +176,65 @@ def walk(steps: Sequence[Step]) -> list[Step]:
         if isinstance(step, ChoiceStep):
             for branch in step.branches:
                 out.extend(walk(branch))
+    return out
+
+
+def prune(steps: Sequence[Step]) -> tuple[Step, ...]:
+    """The same policy without steps that do nothing, renumbered in preorder.
+
+    Drops identity ops and ops at magnitude 0 that are the identity there
+    (`OpSpec.identity_at_zero`), branches of weight 0, and choices whose branches
+    all end up empty; a choice left with one branch becomes that branch. The result
+    draws from the same distribution as `steps`.
+    """
+    return _number(_pruned_raw(steps), [0])
+
+
+def canonical(steps: Sequence[Step]) -> tuple[Step, ...]:
+    """`prune(steps)` with every choice's equal branches merged (weights summed) and its
+    branches sorted (the empty one last): equivalent policies get equal programs."""
+    return _number(_canonical_raw(_pruned_raw(steps)), [0])
+
+
+def canonical_key(steps: Sequence[Step]) -> str:
+    """A JSON text equal for equivalent programs (see `canonical`)."""
+    return json.dumps(to_json(canonical(steps)), sort_keys=True, separators=(",", ":"))
+
+
+def _pruned_raw(steps: Sequence[Step]) -> list[tuple[Any, ...]]:
+    out: list[tuple[Any, ...]] = []
+    for step in steps:
+        if isinstance(step, OpStep):
+            spec = get_op(step.op)
+            if step.op != "identity" and not (spec.identity_at_zero and step.magnitude == 0):
+                out.append(("op", step.op, step.magnitude))
+            continue
+        kept = [(w, _pruned_raw(b)) for w, b in zip(step.weights, step.branches, strict=True)
+                if w > 0]
+        if all(not branch for _, branch in kept):
+            continue
+        if len(kept) == 1:
+            out.extend(kept[0][1])
+            continue
+        out.append(("choice", tuple(w for w, _ in kept), [b for _, b in kept]))
+    return out
+
+
+def _canonical_raw(raw: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+    out: list[tuple[Any, ...]] = []
+    for kind, *args in raw:
+        if kind == "op":
+            out.append((kind, *args))
+            continue
+        merged: dict[str, list[Any]] = {}
+        for weight, branch in zip(args[0], args[1], strict=True):
+            branch = _canonical_raw(branch)
+            key = json.dumps(branch)
+            merged.setdefault(key, [0.0, branch])[0] += weight
+        order = sorted(merged, key=lambda k: (not merged[k][1], k))
+        if len(order) == 1:
+            out.extend(merged[order[0]][1])
+            continue
+        out.append(("choice", tuple(round(merged[k][0], 12) for k in order),
+                    [merged[k][1] for k in order]))
     return out

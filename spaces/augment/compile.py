@@ -1,32 +1,24 @@
 """Compile a specified augmentation policy to a numpy callable or a Keras layer.
 
 Both compile the same program (`Policy.program`: ops with their magnitudes and
-random choices with their weights) and share one definition of randomness:
+random choices with their weights, without the steps that do nothing) and draw
+from the same distribution:
 
-* **Draws.** Running a policy on a batch of `N` images first draws, for every
-  step of the program in preorder (`Policy.steps()`), whether or not any image
-  reaches it: a `u` of `N` float32 uniforms in [0, 1) for a random choice, and
-  the op's own per-image numbers for an op (`ops.sample_params`: `sign`,
-  `noise`, `center`). The draws for a batch are a list of dicts, one per step.
-* **Transform.** Given the draws, the result is deterministic: image `i` takes
-  branch `b` of a choice iff `b = sum(u[i] >= thresholds)` with float32
-  thresholds at the cumulative weights (so a `random_apply` gate applies iff
-  `u[i] < probability`), and an op transforms image `i` with its draws at `i`
-  (`ops.apply_transform`, `AugmentLayer.apply_transform`), mapping back to the
+* **Choices.** Per image and per run, a random choice (a `random_apply` gate, a
+  `random_choice`, a sub-policy) draws one float32 uniform `u` and takes branch
+  `b = sum(u >= thresholds)`, the thresholds at the cumulative weights (so a gate
+  applies iff `u < probability`).
+* **Ops.** The numpy `Policy` runs `ops` (`ops.sample_params` draws an op's
+  per-image numbers, `ops.apply_transform` applies them); the Keras `PolicyLayer`
+  runs Keras' own preprocessing layer for that op (`layers.op_layer`), which
+  draws the same quantities from the same distributions. Both map back to the
   input's dtype and value range after every op.
 
-`Policy.apply(images, draws)` and `PolicyLayer.apply_transform(images, draws)`
-therefore take the same branches and run the same ops at the same magnitudes
-with the same per-image numbers. Their pixels agree up to the tolerance of the
-single ops documented in `keras_layers` (exact for level and selection ops,
-float32 rounding for the others): float images within about 1e-5 of the range;
-uint8 images to the level, except rare pixels one level apart, which a later op
-of a chain (contrast, equalize) may widen (tests hold >= 99.9% of the pixels
-within one level). Numpy evaluates a branch only on the images that take it;
-Keras evaluates every branch on the whole batch and selects. The same integer
-seed gives the same draws only within one implementation (numpy's `Generator`
-vs Keras' `SeedGenerator`), not across them: the same distribution, not the
-same numbers.
+The numbers themselves differ (numpy's `Generator` vs Keras' `SeedGenerator`, and
+Keras' layers draw in their own order): the same distribution, not the same
+pixels. `Policy.apply(images, draws)` replays a numpy run exactly. Numpy evaluates
+a branch only on the images that take it; Keras evaluates every branch on the
+whole batch and selects.
 """
 
 from __future__ import annotations
@@ -40,7 +32,6 @@ from da_bridge.architecture import Architecture
 from da_bridge.errors import OptionError, OptionTypeError, SpaceError
 
 from . import _program
-from .keras_policy import policy_layer
 from .ops import apply_transform, get_op, resolve_value_range, sample_params
 
 Draws = list[dict[str, Any]]
@@ -112,7 +103,8 @@ class Policy:
 
     def describe(self, *, multiline: bool = False) -> str:
         """A text of the program: `a -> b` in turn, `one_of(x | y)` a random choice
-        per image, `x p=0.5` a step applied with a probability.
+        per image, `x p=0.5` a step applied with a probability; steps that do nothing
+        (probability 0, magnitude 0, `identity`) are left out.
 
         Args:
             multiline: One top-level step per line, with the branches of a random
@@ -130,10 +122,11 @@ class Policy:
               1. identity
               2. flip
         """
-        if not multiline or not self.program:
-            return _describe(self.program)
+        steps = _program.prune(self.program)
+        if not multiline or not steps:
+            return _describe(steps)
         lines: list[str] = []
-        for step in self.program:
+        for step in steps:
             then = "then " if lines else ""
             if isinstance(step, _program.ChoiceStep) and not _is_gate(step):
                 uniform = ", uniformly" if len(set(step.weights)) == 1 else ""
@@ -169,10 +162,12 @@ def to_keras_layer(arch: Architecture, *, value_range: Sequence[float] | None = 
                    seed: int | None = None, apply_at_inference: bool = False) -> Any:
     """Compile a specified augmentation architecture to a Keras 3 `PolicyLayer`.
 
-    The layer runs the same program as `to_policy(arch)` with Keras ops
-    (`keras_layers.AugmentLayer` per op, the gates and choices in the layer);
-    it augments in `model.fit` and `dataset.map(layer)` and passes inputs
-    through when called with `training=False`, unless `apply_at_inference`.
+    The layer runs the same program as `to_policy(arch)` with Keras' own
+    preprocessing layers (`layers.op_layer`; solarize and equalize hand-written
+    with `keras.ops`) and draws the gates and choices itself, on any Keras backend
+    (TensorFlow, JAX, PyTorch). It augments in `model.fit` and
+    `dataset.map(layer)` (TensorFlow backend) and passes inputs through when
+    called with `training=False`, unless `apply_at_inference`.
 
     Args:
         arch: An architecture of a policy space.
@@ -186,12 +181,16 @@ def to_keras_layer(arch: Architecture, *, value_range: Sequence[float] | None = 
         >>> np.asarray(layer(np.zeros((2, 8, 8, 1), "float32"))).shape
         (2, 8, 8, 1)
     """
-    return policy_layer(_program.to_json(program(arch)), value_range=value_range, seed=seed,
-                        apply_at_inference=apply_at_inference)
+    from .layers import PolicyLayer
+
+    return PolicyLayer(_program.to_json(program(arch)), value_range=value_range, seed=seed,
+                       apply_at_inference=apply_at_inference)
 
 
 def program(arch: Architecture) -> tuple[_program.Step, ...]:
-    """The program of a specified policy architecture (ops and random choices).
+    """The program of a specified policy architecture (ops and random choices), without
+    the steps that do nothing: steps of probability 0, identity ops, ops at magnitude 0
+    (the identity for every op with a magnitude), choices left with nothing to choose.
 
     Example:
         >>> from da_bridge.spaces.augment import program, randaugment_space
@@ -205,7 +204,31 @@ def program(arch: Architecture) -> tuple[_program.Step, ...]:
         raise SpaceError(f"an augmentation policy has one input 'in' and one output 'out'; "
                          f"got inputs {sorted(arch.inputs)} and outputs {sorted(arch.outputs)}")
     root = _program.Chain()
-    return _program.program_of(arch.forward({"in": root})["out"], root)
+    return _program.prune(_program.program_of(arch.forward({"in": root})["out"], root))
+
+
+def canonical_key(arch: Architecture | Policy) -> str:
+    """A text equal for equivalent policies: the same ops and probabilities up to steps
+    that do nothing, the order of a random choice's branches, and equal branches
+    (`one_of(a | a | b)` is `a` with weight 2/3 and `b` with 1/3).
+
+    Example:
+        >>> from da_bridge.spaces.augment import autoaugment_space, canonical_key, to_policy
+        >>> space = autoaugment_space(2, 1, ops=["rotate", "flip"])
+        >>> a = space.replay({"subpolicy/0/step0.probability": 0.5,
+        ...                   "subpolicy/0/step0/op.choice": "flip",
+        ...                   "subpolicy/1/step0.probability": 0.0,
+        ...                   "subpolicy/1/step0/op.choice": "flip"})
+        >>> b = space.replay({"subpolicy/0/step0.probability": 0.0,
+        ...                   "subpolicy/0/step0/op.choice": "rotate",
+        ...                   "subpolicy/0/step0/op/rotate/rotate.magnitude": 0.3,
+        ...                   "subpolicy/1/step0.probability": 0.5,
+        ...                   "subpolicy/1/step0/op.choice": "flip"})
+        >>> canonical_key(a) == canonical_key(b), to_policy(b).describe()
+        (True, 'one_of(identity | flip p=0.5)')
+    """
+    steps = arch.program if isinstance(arch, Policy) else program(arch)
+    return _program.canonical_key(steps)
 
 
 def _describe(steps: Sequence[_program.Step]) -> str:

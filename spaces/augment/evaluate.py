@@ -1,9 +1,10 @@
 """Score augmentation policies: train on augmented copies of a small labelled set, validate
 on untouched images.
 
-`load_data` gives an `AugmentData` (sklearn's digits, or your own `.npz` with `x`
-and `y`) split into a small training set, a validation set the search scores
-on, and a test set kept for an honest final report. An evaluator maps an
+`data.load_data` gives an `AugmentData` (sklearn's digits, crops of its sample
+photographs, your own folder of images or `.npz`) split into a small training
+set, a validation set the search scores on, and a test set kept for an honest
+final report. An evaluator maps an
 architecture (or a compiled `Policy`, or None for no augmentation) to the
 validation accuracy of a fixed model trained on the training images plus
 `copies` augmented copies of them:
@@ -19,9 +20,7 @@ same score.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -31,73 +30,13 @@ from da_bridge.architecture import Architecture
 from da_bridge.errors import DomainError
 
 from .compile import Policy, to_policy
-from .keras_policy import policy_layer
+from .data import AugmentData
 
 logger = logging.getLogger(__name__)
 
-
-@dataclass(frozen=True)
-class AugmentData:
-    """Images `(N, H, W, C)` and integer labels, split three ways.
-
-    Attributes:
-        x_train: The small training set the policy augments.
-        y_train: Its labels.
-        x_valid: Untouched images the search scores on.
-        y_valid: Their labels.
-        x_test: Untouched images for a final, unbiased score (may be empty).
-        y_test: Their labels.
-        value_range: `(low, high)` of the pixels (digits: (0, 16)).
-
-    Example:
-        >>> data = load_data(train_size=100, valid_size=100)
-        >>> data.n_classes, data.y_train[:5].tolist()
-        (10, [7, 2, 8, 7, 4])
-    """
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_valid: np.ndarray
-    y_valid: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    value_range: tuple[float, float]
-
-    @property
-    def n_classes(self) -> int:
-        return int(max(self.y_train.max(), self.y_valid.max()) + 1)
-
-
-def load_data(dataset: str = "digits", *, train_size: int = 300, valid_size: int = 500,
-              seed: int = 0, value_range: Sequence[float] | None = None) -> AugmentData:
-    """Load and split `dataset`: "digits" (sklearn's 8x8 digits) or a path to an `.npz`.
-
-    The `.npz` holds `x` (`(N, H, W)` or `(N, H, W, C)`, uint8 or float) and `y`
-    (labels of any type; they are encoded as 0..k-1). The split is stratified
-    when every class has at least 2 images; the test set is what is left.
-
-    Args:
-        dataset: "digits" or a path to an `.npz` file.
-        train_size: Images in the training set.
-        valid_size: Images in the validation set.
-        seed: Seeds the split.
-        value_range: `(low, high)` of the pixels; None infers it: (0, 16) for the
-            digits, (0, 255) for uint8, (0, 1) for floats up to 1, else
-            `(floor(min), ceil(max))`.
-
-    Example:
-        >>> data = load_data("digits", train_size=100, valid_size=200, seed=0)
-        >>> data.x_train.shape, data.x_valid.shape, data.x_test.shape, data.value_range
-        ((100, 8, 8, 1), (200, 8, 8, 1), (1497, 8, 8, 1), (0.0, 16.0))
-    """
-    if dataset == "digits":
-        digits = require("sklearn.datasets", "sklearn").load_digits()
-        x, y, default_range = digits.images[..., None], digits.target, (0.0, 16.0)
-    else:
-        x, y = _read_npz(dataset)
-        default_range = None
-    vr = value_range if value_range is not None else default_range or _infer_range(x)
-    return _split(x, y, train_size, valid_size, seed, (float(vr[0]), float(vr[1])))
+#: What an evaluator scores: a policy (architecture or `Policy`), any augmenter
+#: `augmenter(images, rng) -> images` (see `baselines`), or None for no augmentation.
+Augmenter = Architecture | Policy | Callable[..., np.ndarray] | None
 
 
 class SklearnEvaluator:
@@ -112,6 +51,7 @@ class SklearnEvaluator:
 
     Example:
         >>> from da_bridge.spaces.augment import SklearnEvaluator, randaugment_space
+        >>> from da_bridge.spaces.augment import load_data
         >>> data = load_data(train_size=100, valid_size=200)
         >>> evaluator = SklearnEvaluator(data, copies=1, seed=0)
         >>> baseline = evaluator(None)
@@ -125,16 +65,21 @@ class SklearnEvaluator:
         self.data, self.estimator = data, estimator
         self.copies, self.seed = _check_copies(copies), seed
 
-    def __call__(self, arch: Architecture | Policy | None) -> float:
+    def __call__(self, arch: Augmenter) -> float:
         """The validation accuracy with policy `arch` (None: no augmentation)."""
         return self.score(arch, on="valid")
 
-    def score(self, arch: Architecture | Policy | None, *, on: str = "valid") -> float:
+    def score(self, arch: Augmenter, *, on: str = "valid") -> float:
         """Accuracy on the "valid" or "test" images."""
-        x_eval, y_eval = _eval_split(self.data, on)
+        return self.scores(arch, on=(on,))[on]
+
+    def scores(self, arch: Augmenter, *, on: Sequence[str] = ("valid", "test")) -> dict:
+        """`{split: accuracy}` for each split of `on`, from one trained model."""
+        splits = {name: _eval_split(self.data, name) for name in on}
         x, y = augmented_training_set(self.data, arch, copies=self.copies, seed=self.seed)
         model = self._model().fit(_flat(x), y)
-        return float(np.mean(model.predict(_flat(x_eval)) == y_eval))
+        return {name: float(np.mean(model.predict(_flat(xe)) == ye))
+                for name, (xe, ye) in splits.items()}
 
     def _model(self) -> Any:
         base = require("sklearn.base", "sklearn")
@@ -165,6 +110,7 @@ class CNNEvaluator:
         seed: Seeds the augmentation, the weights and the batches.
 
     Example:
+        >>> from da_bridge.spaces.augment import load_data
         >>> data = load_data(train_size=30, valid_size=30)
         >>> evaluator = CNNEvaluator(data, copies=0, epochs=1, seed=0)
         >>> 0 <= evaluator(None) <= 1
@@ -176,13 +122,17 @@ class CNNEvaluator:
         self.data, self.copies = data, _check_copies(copies)
         self.epochs, self.online, self.seed = epochs, bool(online), seed
 
-    def __call__(self, arch: Architecture | Policy | None) -> float:
+    def __call__(self, arch: Augmenter) -> float:
         """The validation accuracy with policy `arch` (None: no augmentation)."""
         return self.score(arch, on="valid")
 
-    def score(self, arch: Architecture | Policy | None, *, on: str = "valid") -> float:
+    def score(self, arch: Augmenter, *, on: str = "valid") -> float:
         """Accuracy on the "valid" or "test" images."""
-        x_eval, y_eval = _eval_split(self.data, on)
+        return self.scores(arch, on=(on,))[on]
+
+    def scores(self, arch: Augmenter, *, on: Sequence[str] = ("valid", "test")) -> dict:
+        """`{split: accuracy}` for each split of `on`, from one trained model."""
+        splits = {name: _eval_split(self.data, name) for name in on}
         keras = _seeded_keras(self.seed)
         if self.online:
             x, y = self.data.x_train, self.data.y_train
@@ -193,21 +143,30 @@ class CNNEvaluator:
         model = _small_cnn(keras, x.shape[1:], self.data, front)
         model.fit(x.astype("float32"), y, epochs=self.epochs, batch_size=32, verbose=0,
                   shuffle=True)
-        predicted = model.predict(x_eval.astype("float32"), verbose=0).argmax(axis=1)
-        return float(np.mean(predicted == y_eval))
+        return {name: float(np.mean(model.predict(xe.astype("float32"), verbose=0)
+                                     .argmax(axis=1) == ye))
+                for name, (xe, ye) in splits.items()}
 
-    def _layer(self, arch: Architecture | Policy) -> Any:
+    def _layer(self, arch: Any) -> Any:
+        from .layers import PolicyLayer
+
+        if hasattr(arch, "make_layer"):  # a Keras baseline (`baselines.KerasAugmenter`)
+            return arch.make_layer(self.seed)
         policy = arch if isinstance(arch, Policy) else to_policy(arch)
-        return policy_layer(policy.to_json(), value_range=self.data.value_range, seed=self.seed)
+        return PolicyLayer(policy.to_json(), value_range=self.data.value_range, seed=self.seed)
 
 
-def augmented_training_set(data: AugmentData, arch: Architecture | Policy | None, *,
+def augmented_training_set(data: AugmentData, arch: Augmenter, *,
                            copies: int = 4, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The training images followed by `copies` augmented copies, and their labels.
 
-    The policy runs in the data's value range (whatever `value_range` it was compiled with).
+    `arch` is a policy (an architecture or a `Policy`, run in the data's value range
+    whatever `value_range` it was compiled with), any augmenter
+    `augmenter(images, rng) -> images` (e.g. a `baselines` entry), or None. The
+    augmenter runs once, on `copies` copies of the training images.
 
     Example:
+        >>> from da_bridge.spaces.augment import load_data
         >>> data = load_data(train_size=50, valid_size=50)
         >>> x, y = augmented_training_set(data, None, copies=2)
         >>> x.shape, y.shape
@@ -215,57 +174,16 @@ def augmented_training_set(data: AugmentData, arch: Architecture | Policy | None
     """
     if arch is None or copies == 0:
         return data.x_train, data.y_train
-    policy = arch if isinstance(arch, Policy) else to_policy(arch)
-    policy = Policy(policy.program, value_range=data.value_range)
-    rng = np.random.default_rng(seed)
-    x = [data.x_train] + [policy(data.x_train, rng) for _ in range(copies)]
-    return np.concatenate(x), np.tile(data.y_train, copies + 1)
+    if isinstance(arch, (Policy, Architecture)):
+        policy = arch if isinstance(arch, Policy) else to_policy(arch)
+        augment: Any = Policy(policy.program, value_range=data.value_range)
+    else:
+        augment = arch
+    copied = augment(np.concatenate([data.x_train] * copies), np.random.default_rng(seed))
+    return np.concatenate([data.x_train, copied]), np.tile(data.y_train, copies + 1)
 
 
 # ----------------------------------------------------------------------------- internals
-
-
-def _read_npz(path: str) -> tuple[np.ndarray, np.ndarray]:
-    if not os.path.exists(path):
-        raise DomainError("dataset", path, "'digits' or an existing .npz file with x and y")
-    with np.load(path, allow_pickle=False) as archive:
-        missing = sorted({"x", "y"} - set(archive.files))
-        if missing:
-            raise DomainError("dataset", path, f"an .npz with arrays x and y (missing {missing})")
-        x, y = archive["x"], archive["y"]
-    if x.ndim == 3:
-        x = x[..., None]
-    if x.ndim != 4 or len(x) != len(y):
-        raise DomainError("dataset", path, f"x of shape (N, H, W[, C]) and N labels; got x "
-                                           f"{x.shape} and y {y.shape}")
-    return x, y
-
-
-def _infer_range(x: np.ndarray) -> tuple[float, float]:
-    if x.dtype == np.uint8:
-        return 0.0, 255.0
-    low, high = float(np.floor(x.min())), float(np.ceil(x.max()))
-    if low >= 0 and high <= 1:
-        return 0.0, 1.0
-    return low, max(high, low + 1)
-
-
-def _split(x: np.ndarray, y: np.ndarray, train_size: int, valid_size: int, seed: int,
-           value_range: tuple[float, float]) -> AugmentData:
-    model_selection = require("sklearn.model_selection", "sklearn")
-    _, y = np.unique(y, return_inverse=True)
-    if train_size < 1 or valid_size < 1 or train_size + valid_size > len(y):
-        raise DomainError("train_size + valid_size", (train_size, valid_size),
-                          f"positive sizes with a sum of at most {len(y)} images")
-    stratify = y if np.bincount(y).min() >= 2 else None
-    x_train, x_rest, y_train, y_rest = model_selection.train_test_split(
-        x, y, train_size=train_size, stratify=stratify, random_state=seed)
-    if valid_size == len(y_rest):
-        return AugmentData(x_train, y_train, x_rest, y_rest, x_rest[:0], y_rest[:0], value_range)
-    stratify = y_rest if np.bincount(y_rest).min() >= 2 else None
-    x_valid, x_test, y_valid, y_test = model_selection.train_test_split(
-        x_rest, y_rest, train_size=valid_size, stratify=stratify, random_state=seed)
-    return AugmentData(x_train, y_train, x_valid, y_valid, x_test, y_test, value_range)
 
 
 def _eval_split(data: AugmentData, on: str) -> tuple[np.ndarray, np.ndarray]:

@@ -1,9 +1,12 @@
-"""Image-augmentation operations on numpy batches, AutoAugment style.
+"""Image-augmentation operations on numpy batches, mirroring Keras 3's preprocessing layers.
 
 Every op has the signature ``op(images, magnitude, rng=None, *, value_range=None)``
 and works on a batch ``(N, H, W, C)`` of any size (8x8 grayscale digits, 32x32 RGB, ...).
+Each op is the numpy twin of the Keras layer it compiles to (``layers.op_layer``): the
+same per-image random parameters, drawn from the same distribution, and the same
+transform, so a policy's numpy callable and its Keras layer augment alike.
 
-Conventions shared by all ops (and mirrored by ``keras_layers``):
+Conventions shared by all ops:
 
 * **Value range.** Pixels live in ``value_range=(low, high)``. When it is not given it
   is inferred from the dtype: ``uint8`` -> ``(0, 255)``, floating dtypes -> ``(0, 1)``;
@@ -11,21 +14,21 @@ Conventions shared by all ops (and mirrored by ``keras_layers``):
   ``value_range=(0, 16)``). Images are mapped to [0, 1] in float32, transformed,
   clipped, mapped back and cast to the input dtype (integers are rounded half to even);
   input pixels outside the range are clipped to it. float64 images are computed in
-  float32 too. equalize and posterize work on 256 levels of the range.
+  float32 too. posterize and equalize work on 8-bit levels of the range.
 * **Magnitude.** A float in [0, 1] (AutoAugment's levels 0..10 divided by 10), mapped
-  to each op's own range (see ``OPS[name].magnitude_range``). Ops without a magnitude
-  (flip, equalize, autocontrast, identity) ignore it. Every op with a magnitude is the
-  identity at magnitude 0 (up to float32 rounding for float images).
-* **Randomness.** Geometric ops, brightness and contrast pick a random sign per image
-  (as AutoAugment does); gaussian_noise draws a noise field and cutout a centre per
-  image. The draws come from ``np.random.default_rng(rng)`` (an int seed or a
-  ``np.random.Generator``), so outputs are deterministic given a seed.
-  ``sample_params`` makes the draws and ``apply_transform`` applies an op given them.
-* **Geometry.** ``scipy.ndimage.affine_transform`` with ``order=1`` (bilinear) about
-  the image centre, ``mode="grid-constant"`` and ``cval`` = the range minimum: outside
-  pixels are black and bilinear interpolation blends edge pixels with black, which is
-  exactly TensorFlow's ``fill_mode="constant"`` (scipy's plain ``"constant"`` does not
-  interpolate across the border).
+  to each op's own range (see ``OPS[name].magnitude_range``). As in Keras' layers, the
+  strength of a geometric op, brightness and contrast is drawn per image uniformly
+  between minus and plus the magnitude's maximum (``level`` in [-1, 1] times it). Ops
+  without a magnitude (flip, equalize, autocontrast, identity) ignore it. Every op with
+  a magnitude is the identity at magnitude 0 (``OpSpec.identity_at_zero``).
+* **Randomness.** ``sample_params`` draws the per-image numbers an op uses (``level``,
+  ``flip``, ``noise``, ``corner``) from ``np.random.default_rng(rng)`` (an int seed or
+  a ``np.random.Generator``) and ``apply_transform`` applies an op given them, so
+  outputs are deterministic given a seed.
+* **Geometry.** Keras' affine maps (rotation and zoom about the centre, shear about the
+  top-left corner, as ``keras.layers.RandomShear`` does), applied with
+  ``scipy.ndimage.affine_transform``, ``order=1`` (bilinear), ``mode="grid-constant"``
+  and black outside (``fill_mode="constant"`` in Keras).
 
 Example:
     >>> x = np.arange(64, dtype=np.uint8).reshape(1, 8, 8, 1)
@@ -53,13 +56,13 @@ MAX_ROTATE_DEGREES = 30.0
 MAX_SHEAR = 0.3
 MAX_TRANSLATE = 0.3
 MAX_ZOOM = 0.5
-MAX_ENHANCE = 0.9
+MAX_BRIGHTNESS = 0.5
+MAX_CONTRAST = 0.9
 MAX_POSTERIZE_DROP = 4
 MAX_NOISE_STD = 0.1
 MAX_CUTOUT = 0.5
 GEOMETRIC_FILL = 0.0
 CUTOUT_FILL = 0.5
-LUMA_WEIGHTS = (0.299, 0.587, 0.114)
 
 
 @dataclass(frozen=True)
@@ -73,6 +76,7 @@ class OpSpec:
         magnitude_range: What magnitude 0..1 maps to.
         kernel: ``kernel(x, magnitude, params)`` on float32 images normalized to [0, 1].
         draws: Names of the per-image random draws the op uses (see ``sample_params``).
+        keras: The Keras layer it compiles to (``layers.op_layer``).
     """
 
     name: str
@@ -81,6 +85,12 @@ class OpSpec:
     magnitude_range: str
     kernel: Kernel
     draws: tuple[str, ...] = ()
+    keras: str = ""
+
+    @property
+    def identity_at_zero(self) -> bool:
+        """Whether magnitude 0 leaves every image unchanged (true of every op with one)."""
+        return self.has_magnitude
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -132,58 +142,64 @@ def posterize_bits(magnitude: float) -> int:
     return 8 - _round_half_up(MAX_POSTERIZE_DROP * magnitude)
 
 
-def cutout_size(magnitude: float, height: int, width: int) -> int:
-    """Side in pixels of the cutout square: ``round(0.5 * magnitude * min(H, W))``.
+def affine_coefficients(name: str, value: np.ndarray, height: int, width: int) -> np.ndarray:
+    """Per-image coefficients of a geometric op's output->input pixel map (Keras' maps).
+
+    ``value`` is the per-image strength: degrees (rotate), shear (shear_x/y), pixels
+    (translate_x/y) or scale (zoom). Row ``i`` of the result is
+    ``[A00, A01, A10, A11, o0, o1]`` with ``[row_in, col_in] = A @ [row, col] + o``:
+    Keras' ``RandomRotation`` (counter-clockwise for a positive angle) and
+    ``RandomZoom`` (a scale above 1 zooms out) about the centre ``((H-1)/2, (W-1)/2)``,
+    ``RandomShear`` about the top-left corner, ``RandomTranslation`` (content moves by
+    ``value`` pixels right/down).
 
     Example:
-        >>> cutout_size(1.0, 32, 32), cutout_size(0.0, 8, 8)
-        (16, 0)
+        >>> affine_coefficients("translate_x", np.array([1.5]), 8, 10).tolist()
+        [[1.0, 0.0, 0.0, 1.0, 0.0, -1.5]]
     """
-    return _round_half_up(MAX_CUTOUT * magnitude * min(height, width))
-
-
-def _linear_parts(name: str, m: float, h: int, w: int) -> tuple[np.ndarray, ...]:
-    """(A0, A1, t0, t1) of the output->input map ``A @ (p - c) + c + t``, A = A0 + s A1."""
-    eye, zero, no_shift = np.eye(2), np.zeros((2, 2)), np.zeros(2)
+    v = np.asarray(value, dtype=np.float64)
+    one, zero = np.ones_like(v), np.zeros_like(v)
+    cy, cx = (height - 1) / 2, (width - 1) / 2
     if name == "rotate":
-        theta = math.radians(MAX_ROTATE_DEGREES * m)
-        cos, sin = math.cos(theta), math.sin(theta)
-        return cos * eye, np.array([[0.0, sin], [-sin, 0.0]]), no_shift, no_shift
-    if name == "shear_x":
-        return eye, np.array([[0.0, 0.0], [MAX_SHEAR * m, 0.0]]), no_shift, no_shift
-    if name == "shear_y":
-        return eye, np.array([[0.0, MAX_SHEAR * m], [0.0, 0.0]]), no_shift, no_shift
-    if name == "translate_x":
-        return eye, zero, no_shift, np.array([0.0, -MAX_TRANSLATE * m * w])
-    if name == "translate_y":
-        return eye, zero, no_shift, np.array([-MAX_TRANSLATE * m * h, 0.0])
-    if name == "zoom":
-        grow, shrink = 1.0 / (1.0 + MAX_ZOOM * m), 1.0 / (1.0 - MAX_ZOOM * m)
-        return (grow + shrink) / 2 * eye, (grow - shrink) / 2 * eye, no_shift, no_shift
-    raise DomainError("geometric op", name, ", ".join(GEOMETRIC_OPS))
+        cos, sin = np.cos(np.radians(v)), np.sin(np.radians(v))
+        rows = [cos, sin, -sin, cos, cy - cos * cy - sin * cx, cx + sin * cy - cos * cx]
+    elif name == "shear_x":
+        rows = [one, zero, v, one, zero, zero]
+    elif name == "shear_y":
+        rows = [one, v, zero, one, zero, zero]
+    elif name == "translate_x":
+        rows = [one, zero, zero, one, zero, -v]
+    elif name == "translate_y":
+        rows = [one, zero, zero, one, -v, zero]
+    elif name == "zoom":
+        rows = [v, zero, zero, v, cy * (1 - v), cx * (1 - v)]
+    else:
+        raise DomainError("geometric op", name, ", ".join(GEOMETRIC_OPS))
+    return np.stack(rows, axis=1)
 
 
-def affine_coefficients(
-    name: str, magnitude: float, height: int, width: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Coefficients ``(base, delta)`` of a geometric op's output->input pixel map.
-
-    For an image whose random sign is ``s`` (+1 or -1) the map is
-    ``[row_in, col_in] = A @ [row, col] + o`` with
-    ``[A00, A01, A10, A11, o0, o1] = base + s * delta``, pixel centres at integer
-    indices, about the centre ``((H - 1) / 2, (W - 1) / 2)``. With ``s = +1``, rotate
-    turns the content counter-clockwise, translate moves it right/down, zoom magnifies.
+def geometric_strength(name: str, magnitude: float, height: int, width: int) -> float:
+    """The largest strength of a geometric op at ``magnitude`` (drawn in +-this, or 1 +-
+    this for zoom): degrees, shear, pixels or scale change.
 
     Example:
-        >>> base, delta = affine_coefficients("translate_x", 0.5, 8, 10)
-        >>> base.tolist(), delta.tolist()
-        ([1.0, 0.0, 0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 0.0, 0.0, -1.5])
+        >>> geometric_strength("rotate", 0.5, 8, 8), geometric_strength("translate_x", 1, 8, 10)
+        (15.0, 3.0)
     """
-    a0, a1, t0, t1 = _linear_parts(name, magnitude, height, width)
-    centre = np.array([(height - 1) / 2, (width - 1) / 2])
-    base = np.concatenate([a0.ravel(), centre + t0 - a0 @ centre])
-    delta = np.concatenate([a1.ravel(), t1 - a1 @ centre])
-    return base, delta
+    per_unit = {"rotate": MAX_ROTATE_DEGREES, "shear_x": MAX_SHEAR, "shear_y": MAX_SHEAR,
+                "translate_x": MAX_TRANSLATE * width, "translate_y": MAX_TRANSLATE * height,
+                "zoom": MAX_ZOOM}
+    return per_unit[name] * magnitude
+
+
+def erase_side(magnitude: float) -> float:
+    """Side of the cutout rectangle as a fraction of the height and of the width.
+
+    Example:
+        >>> erase_side(1.0), erase_side(0.4)
+        (0.5, 0.2)
+    """
+    return MAX_CUTOUT * magnitude
 
 
 def _check_images(images: np.ndarray) -> np.ndarray:
@@ -227,8 +243,10 @@ def _identity_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
 
 def _geometric_kernel(name: str) -> Kernel:
     def kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
-        base, delta = affine_coefficients(name, m, x.shape[1], x.shape[2])
-        coefs = base + params["sign"].astype(np.float64)[:, None] * delta
+        level = params["level"].astype(np.float64)
+        strength = geometric_strength(name, m, x.shape[1], x.shape[2])
+        value = 1.0 + level * strength if name == "zoom" else level * strength
+        coefs = affine_coefficients(name, value, x.shape[1], x.shape[2])
         return np.stack([_warp(image, coef) for image, coef in zip(x, coefs, strict=True)])
 
     return kernel
@@ -244,27 +262,18 @@ def _warp(image: np.ndarray, coef: np.ndarray) -> np.ndarray:
 
 
 def _flip_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
-    return x[:, :, ::-1, :]
-
-
-def _factors(m: float, params: Params) -> np.ndarray:
-    return np.float32(1.0) + params["sign"].astype(np.float32) * np.float32(MAX_ENHANCE * m)
+    return np.where(params["flip"][:, None, None, None], x[:, :, ::-1, :], x)
 
 
 def _brightness_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
-    return x * _factors(m, params)[:, None, None, None]
-
-
-def _grey_mean(x: np.ndarray) -> np.ndarray:
-    """Mean luminance per image, shape (N, 1, 1, 1); plain channel mean unless C == 3."""
-    if x.shape[-1] == 3:
-        x = np.tensordot(x, np.asarray(LUMA_WEIGHTS, dtype=np.float32), axes=([3], [0]))
-    return x.reshape(x.shape[0], -1).mean(axis=1).astype(np.float32)[:, None, None, None]
+    delta = params["level"].astype(np.float32) * np.float32(MAX_BRIGHTNESS * m)
+    return x + delta[:, None, None, None]
 
 
 def _contrast_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
-    mean = _grey_mean(x)
-    return mean + _factors(m, params)[:, None, None, None] * (x - mean)
+    factor = np.float32(1.0) + params["level"].astype(np.float32) * np.float32(MAX_CONTRAST * m)
+    mean = x.mean(axis=(1, 2), keepdims=True, dtype=np.float32)
+    return (x - mean) * factor[:, None, None, None] + mean
 
 
 def _solarize_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
@@ -272,11 +281,11 @@ def _solarize_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
 
 
 def _posterize_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
-    bits = posterize_bits(m)
-    if bits >= 8:
+    shift = 8 - posterize_bits(m)
+    if shift == 0:
         return x
-    step = 2 ** (8 - bits)
-    return ((_levels(x) // step) * step).astype(np.float32) / np.float32(255.0)
+    levels = np.clip(x * np.float32(255.0), 0, 255).astype(np.uint8)  # truncates, as Keras
+    return ((levels >> shift) << shift).astype(np.float32) / np.float32(255.0)
 
 
 def equalize_lut(hist: np.ndarray, bottom: int) -> np.ndarray | None:
@@ -321,13 +330,16 @@ def _noise_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
 
 
 def _cutout_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
+    """``keras.layers.RandomErasing`` with a fixed side: the rectangle's start is uniform
+    over the positions that keep it inside the image (in float pixel units)."""
     n, h, w, _ = x.shape
-    size = cutout_size(m, h, w)
-    top = params["center"][:, 0, None] - size // 2
-    left = params["center"][:, 1, None] - size // 2
-    rows, cols = np.arange(h)[None, :], np.arange(w)[None, :]
-    in_rows = (rows >= top) & (rows < top + size)
-    in_cols = (cols >= left) & (cols < left + size)
+    side = np.float32(erase_side(m))
+    corner = params["corner"].astype(np.float32)
+    top = corner[:, 0, None] * (np.float32(h) - side * h)
+    left = corner[:, 1, None] * (np.float32(w) - side * w)
+    rows, cols = np.arange(h, dtype=np.float32)[None, :], np.arange(w, dtype=np.float32)[None, :]
+    in_rows = (rows >= top) & (rows < top + side * h)
+    in_cols = (cols >= left) & (cols < left + side * w)
     mask = in_rows[:, :, None, None] & in_cols[:, None, :, None]
     return np.where(mask, np.float32(CUTOUT_FILL), x)
 
@@ -335,35 +347,40 @@ def _cutout_kernel(x: np.ndarray, m: float, params: Params) -> np.ndarray:
 # ----------------------------------------------------------------------------- random draws
 
 
-def _draw_signs(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    return np.where(gen.random(shape[0]) < 0.5, -1.0, 1.0).astype(np.float32)
+def _draw_levels(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return gen.uniform(-1.0, 1.0, shape[0]).astype(np.float32)
+
+
+def _draw_flips(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return gen.random(shape[0]) <= 0.5
 
 
 def _draw_noise(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
     return gen.standard_normal(shape, dtype=np.float32)
 
 
-def _draw_centers(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
-    rows = gen.integers(0, shape[1], size=shape[0])
-    cols = gen.integers(0, shape[2], size=shape[0])
-    return np.stack([rows, cols], axis=1)
+def _draw_corners(gen: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+    return gen.random((shape[0], 2), dtype=np.float32)
 
 
-_DRAWERS = {"sign": _draw_signs, "noise": _draw_noise, "center": _draw_centers}
+_DRAWERS = {"level": _draw_levels, "flip": _draw_flips, "noise": _draw_noise,
+            "corner": _draw_corners}
 
 
 def sample_params(name: str, shape: Sequence[int], rng: Seed = None) -> dict[str, np.ndarray]:
     """Draw the per-image random numbers op ``name`` needs for a batch of ``shape``.
 
-    Draws: ``sign`` float32 (N,) of +-1 (geometric ops, brightness, contrast),
-    ``noise`` float32 standard normal (N, H, W, C) (gaussian_noise), ``center`` int
-    (N, 2) row/column of the cutout square's centre (cutout). Other ops draw nothing.
+    Draws: ``level`` float32 (N,) uniform in [-1, 1) (geometric ops, brightness,
+    contrast: the strength as a fraction of the magnitude's maximum), ``flip`` bool (N,)
+    true with probability 1/2, ``noise`` float32 standard normal (N, H, W, C)
+    (gaussian_noise), ``corner`` float32 (N, 2) uniform in [0, 1): where the cutout
+    rectangle starts, as a fraction of the free rows and columns. Other ops draw nothing.
 
     Example:
         >>> sorted(sample_params("cutout", (2, 8, 8, 1), rng=0))
-        ['center']
-        >>> sample_params("rotate", (3, 8, 8, 1), rng=0)["sign"].tolist()
-        [1.0, -1.0, -1.0]
+        ['corner']
+        >>> sample_params("flip", (3, 8, 8, 1), rng=0)["flip"].tolist()
+        [False, True, True]
     """
     gen = np.random.default_rng(rng)
     shape = tuple(int(s) for s in shape)
@@ -382,9 +399,9 @@ def apply_transform(
 
     Example:
         >>> x = np.full((2, 4, 4, 1), 100, dtype=np.uint8)
-        >>> params = {"sign": np.array([1.0, -1.0], dtype=np.float32)}
+        >>> params = {"level": np.array([1.0, -1.0], dtype=np.float32)}
         >>> apply_transform("brightness", x, 0.5, params)[:, 0, 0, 0].tolist()
-        [145, 55]
+        [164, 36]
     """
     spec = get_op(name)
     images = _check_images(images)
@@ -450,15 +467,15 @@ _ROW = np.array([[[[0], [64], [128], [255]]]], dtype=np.uint8)  # shape (1, 1, 4
 
 def _public_op(name: str, doc: str, *, has_magnitude: bool = True) -> Callable[..., np.ndarray]:
     """The public function of op ``name``: ``apply_op`` with the name filled in."""
-    op: Callable[..., np.ndarray]  # two signatures: the magnitude required or optional
-    if has_magnitude:
-        def op(images: np.ndarray, magnitude: float, rng: Seed = None, *,
-               value_range: ValueRange | None = None) -> np.ndarray:
-            return apply_op(name, images, magnitude, rng, value_range=value_range)
-    else:  # the magnitude is optional and ignored
-        def op(images: np.ndarray, magnitude: float = 0.0, rng: Seed = None, *,
-               value_range: ValueRange | None = None) -> np.ndarray:
-            return apply_op(name, images, magnitude, rng, value_range=value_range)
+    def with_magnitude(images: np.ndarray, magnitude: float, rng: Seed = None, *,
+                       value_range: ValueRange | None = None) -> np.ndarray:
+        return apply_op(name, images, magnitude, rng, value_range=value_range)
+
+    def optional_magnitude(images: np.ndarray, magnitude: float = 0.0, rng: Seed = None, *,
+                           value_range: ValueRange | None = None) -> np.ndarray:
+        return apply_op(name, images, magnitude, rng, value_range=value_range)  # ignored
+
+    op = with_magnitude if has_magnitude else optional_magnitude
     op.__name__ = op.__qualname__ = name
     op.__doc__ = doc
     return op
@@ -477,7 +494,7 @@ identity = _public_op(
 
 rotate = _public_op(
     "rotate",
-    """Rotate by ``30 * magnitude`` degrees about the centre, random direction per image.
+    """Rotate about the centre by an angle drawn per image from +-30 * magnitude degrees.
 
     Example:
         >>> x = np.random.default_rng(0).random((2, 8, 8, 1))
@@ -488,64 +505,67 @@ rotate = _public_op(
 
 shear_x = _public_op(
     "shear_x",
-    """Shear horizontally by ``0.3 * magnitude`` (random sign) about the centre.
+    """Shear horizontally about the top-left corner by a factor drawn from +-0.3 * magnitude.
 
     Example:
         >>> x = np.full((1, 5, 5, 1), 200, dtype=np.uint8)
-        >>> shear_x(x, 1.0, rng=0)[0, [0, -1], :, 0].tolist()  # top row moves right
-        [[80, 200, 200, 200, 200], [200, 200, 200, 200, 80]]
+        >>> out = apply_transform("shear_x", x, 1.0, {"level": np.array([1.0])})
+        >>> out[0, [0, -1], :, 0].tolist()  # the bottom row moves left by 1.2 pixels
+        [[200, 200, 200, 200, 200], [200, 200, 200, 160, 0]]
     """,
 )
 
 shear_y = _public_op(
     "shear_y",
-    """Shear vertically by ``0.3 * magnitude`` (random sign) about the centre.
+    """Shear vertically about the top-left corner by a factor drawn from +-0.3 * magnitude.
 
     Example:
         >>> x = np.full((1, 5, 5, 1), 200, dtype=np.uint8)
-        >>> shear_y(x, 1.0, rng=0)[0, [0, -1], :, 0].tolist()  # left column moves down
-        [[80, 140, 200, 200, 200], [200, 200, 200, 140, 80]]
+        >>> out = apply_transform("shear_y", x, 1.0, {"level": np.array([1.0])})
+        >>> out[0, :, -1, 0].tolist()  # the right column moves up by 1.2 pixels
+        [200, 200, 200, 160, 0]
     """,
 )
 
 translate_x = _public_op(
     "translate_x",
-    """Shift left or right by ``0.3 * magnitude * W`` pixels (random sign).
+    """Shift horizontally by a distance drawn from +-0.3 * magnitude * W pixels.
 
     Example:
-        >>> translate_x(_ROW, 1 / 1.2, rng=0).ravel().tolist()  # 1 pixel to the right
-        [0, 0, 64, 128]
+        >>> apply_transform("translate_x", _ROW, 1 / 1.2, {"level": np.array([1.0])}).ravel()
+        array([  0,   0,  64, 128], dtype=uint8)
     """,
 )
 
 translate_y = _public_op(
     "translate_y",
-    """Shift up or down by ``0.3 * magnitude * H`` pixels (random sign).
+    """Shift vertically by a distance drawn from +-0.3 * magnitude * H pixels.
 
     Example:
         >>> col = _ROW.transpose(0, 2, 1, 3)
-        >>> translate_y(col, 1 / 1.2, rng=0).ravel().tolist()  # 1 pixel down
-        [0, 0, 64, 128]
+        >>> apply_transform("translate_y", col, 1 / 1.2, {"level": np.array([-1.0])}).ravel()
+        array([ 64, 128, 255,   0], dtype=uint8)
     """,
 )
 
 zoom = _public_op(
     "zoom",
-    """Scale about the centre by ``1 +- 0.5 * magnitude`` (> 1 zooms in; random sign).
+    """Scale about the centre by a factor drawn from 1 +- 0.5 * magnitude (> 1 zooms out).
 
     Example:
         >>> x = np.full((1, 8, 8, 1), 9.0)
-        >>> float(zoom(x, 1.0, rng=2, value_range=(0, 16))[0, 0, 0, 0])  # zoomed out
+        >>> out = apply_transform("zoom", x, 1.0, {"level": np.array([1.0])}, value_range=(0, 16))
+        >>> float(out[0, 0, 0, 0])  # zoomed out: black border
         0.0
     """,
 )
 
 flip = _public_op(
     "flip",
-    """Mirror left-right (every image; use a probability gate for randomness).
+    """Mirror left-right, each image with probability 1/2 (Keras' ``RandomFlip``).
 
     Example:
-        >>> flip(_ROW).ravel().tolist()
+        >>> apply_transform("flip", _ROW, 0.0, {"flip": np.array([True])}).ravel().tolist()
         [255, 128, 64, 0]
     """,
     has_magnitude=False,
@@ -553,20 +573,20 @@ flip = _public_op(
 
 brightness = _public_op(
     "brightness",
-    """Multiply pixels by ``1 +- 0.9 * magnitude`` (random sign per image).
+    """Add a shift drawn from +-0.5 * magnitude of the range (Keras' ``RandomBrightness``).
 
     Example:
-        >>> brightness(_ROW, 0.5, rng=0).ravel().tolist()  # factor 1.45
-        [0, 93, 186, 255]
+        >>> apply_transform("brightness", _ROW, 0.5, {"level": np.array([1.0])}).ravel().tolist()
+        [64, 128, 192, 255]
     """,
 )
 
 contrast = _public_op(
     "contrast",
-    """Blend with the mean luminance by ``1 +- 0.9 * magnitude`` (PIL's Contrast).
+    """Scale each channel about its mean by a factor drawn from 1 +- 0.9 * magnitude.
 
     Example:
-        >>> contrast(_ROW, 0.5, rng=2).ravel().tolist()  # factor 0.55 around 111.75
+        >>> apply_transform("contrast", _ROW, 0.5, {"level": np.array([-1.0])}).ravel().tolist()
         [50, 85, 121, 191]
     """,
 )
@@ -593,7 +613,7 @@ posterize = _public_op(
 
 equalize = _public_op(
     "equalize",
-    """Equalize each channel's 256-level histogram (see ``equalize_lut``).
+    """Equalize each image's and channel's 256-level histogram (see ``equalize_lut``).
 
     Example:
         >>> x = np.array([[[[10], [10], [20], [90]]]], dtype=np.uint8)
@@ -627,13 +647,14 @@ gaussian_noise = _public_op(
 
 cutout = _public_op(
     "cutout",
-    """Fill a square of side ``round(0.5 * magnitude * min(H, W))`` with mid-range grey.
+    """Fill a rectangle of ``0.5 * magnitude`` of the height and of the width with grey.
 
-    The centre is uniform over the image; the square is cropped at the borders.
+    The rectangle lies inside the image, its position uniform (Keras' ``RandomErasing``
+    with a fixed size and fill value).
 
     Example:
         >>> x = np.zeros((1, 8, 8, 1), dtype=np.uint8)
-        >>> int((cutout(x, 1.0, rng=0) == 128).sum())  # 4x4 square, cropped at borders
+        >>> int((cutout(x, 1.0, rng=0) == 128).sum())  # 4x4 pixels
         16
     """,
 )
@@ -643,50 +664,46 @@ def _spec(
     name: str,
     fn: Callable[..., np.ndarray],
     kernel: Kernel,
+    keras: str,
     magnitude_range: str | None = None,
     draws: tuple[str, ...] = (),
 ) -> OpSpec:
-    return OpSpec(name, fn, magnitude_range is not None, magnitude_range or "none", kernel, draws)
+    has_magnitude = magnitude_range is not None
+    return OpSpec(name, fn, has_magnitude, magnitude_range or "none", kernel, draws, keras)
 
 
 GEOMETRIC_OPS = ("rotate", "shear_x", "shear_y", "translate_x", "translate_y", "zoom")
+_LEVEL = ("level",)
 
 OPS: dict[str, OpSpec] = {
     spec.name: spec
     for spec in (
-        _spec("identity", identity, _identity_kernel),
-        _spec("rotate", rotate, _geometric_kernel("rotate"), "+-30*m degrees", ("sign",)),
-        _spec("shear_x", shear_x, _geometric_kernel("shear_x"), "+-0.3*m shear", ("sign",)),
-        _spec("shear_y", shear_y, _geometric_kernel("shear_y"), "+-0.3*m shear", ("sign",)),
-        _spec(
-            "translate_x",
-            translate_x,
-            _geometric_kernel("translate_x"),
-            "+-0.3*m of the width",
-            ("sign",),
-        ),
-        _spec(
-            "translate_y",
-            translate_y,
-            _geometric_kernel("translate_y"),
-            "+-0.3*m of the height",
-            ("sign",),
-        ),
-        _spec("zoom", zoom, _geometric_kernel("zoom"), "scale 1+-0.5*m", ("sign",)),
-        _spec("flip", flip, _flip_kernel),
-        _spec("brightness", brightness, _brightness_kernel, "factor 1+-0.9*m", ("sign",)),
-        _spec("contrast", contrast, _contrast_kernel, "factor 1+-0.9*m", ("sign",)),
-        _spec("solarize", solarize, _solarize_kernel, "invert above 1-m of the range"),
-        _spec("posterize", posterize, _posterize_kernel, "8-round(4*m) bits (8 -> 4)"),
-        _spec("equalize", equalize, _equalize_kernel),
-        _spec("autocontrast", autocontrast, _autocontrast_kernel),
-        _spec(
-            "gaussian_noise",
-            gaussian_noise,
-            _noise_kernel,
-            "std 0.1*m of the range",
-            ("noise",),
-        ),
-        _spec("cutout", cutout, _cutout_kernel, "square side 0.5*m*min(H, W)", ("center",)),
+        _spec("identity", identity, _identity_kernel, "Identity"),
+        _spec("rotate", rotate, _geometric_kernel("rotate"), "RandomRotation",
+              "+-30*m degrees", _LEVEL),
+        _spec("shear_x", shear_x, _geometric_kernel("shear_x"), "RandomShear",
+              "+-0.3*m shear", _LEVEL),
+        _spec("shear_y", shear_y, _geometric_kernel("shear_y"), "RandomShear",
+              "+-0.3*m shear", _LEVEL),
+        _spec("translate_x", translate_x, _geometric_kernel("translate_x"),
+              "RandomTranslation", "+-0.3*m of the width", _LEVEL),
+        _spec("translate_y", translate_y, _geometric_kernel("translate_y"),
+              "RandomTranslation", "+-0.3*m of the height", _LEVEL),
+        _spec("zoom", zoom, _geometric_kernel("zoom"), "RandomZoom", "scale 1+-0.5*m", _LEVEL),
+        _spec("flip", flip, _flip_kernel, "RandomFlip", draws=("flip",)),
+        _spec("brightness", brightness, _brightness_kernel, "RandomBrightness",
+              "shift +-0.5*m of the range", _LEVEL),
+        _spec("contrast", contrast, _contrast_kernel, "RandomContrast", "factor 1+-0.9*m",
+              _LEVEL),
+        _spec("solarize", solarize, _solarize_kernel, "Solarize (da_bridge)",
+              "invert above 1-m of the range"),
+        _spec("posterize", posterize, _posterize_kernel, "RandomPosterization",
+              "8-round(4*m) bits (8 -> 4)"),
+        _spec("equalize", equalize, _equalize_kernel, "Equalize (da_bridge)"),
+        _spec("autocontrast", autocontrast, _autocontrast_kernel, "AutoContrast"),
+        _spec("gaussian_noise", gaussian_noise, _noise_kernel, "GaussianNoise",
+              "std 0.1*m of the range", ("noise",)),
+        _spec("cutout", cutout, _cutout_kernel, "RandomErasing",
+              "rectangle 0.5*m of H and of W", ("corner",)),
     )
 }

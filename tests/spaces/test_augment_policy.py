@@ -272,7 +272,9 @@ def test_randaugment_searches_n_and_one_global_magnitude():
     for layer in layers:
         assert len(layer.branches) == len(DEFAULT_OPS)
         assert layer.weights == pytest.approx([1 / len(DEFAULT_OPS)] * len(DEFAULT_OPS))
-        magnitudes = {op.magnitude for (op,) in layer.branches if OPS[op.op].has_magnitude}
+        assert sum(not branch for branch in layer.branches) == 1  # identity does nothing
+        magnitudes = {op.magnitude for branch in layer.branches for op in branch
+                      if OPS[op.op].has_magnitude}
         assert magnitudes == {0.4}
     small = randaugment_space(ops=["rotate", "flip"], max_layers=2, magnitudes=[0.1, 0.5])
     assert small.count() == 2 * 2

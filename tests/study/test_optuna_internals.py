@@ -41,3 +41,13 @@ def test_the_location_behind_a_storage_object_is_found(tmp_path, kind):
         assert internals.storage_location(cached) == url, VERSION
     else:
         assert internals.storage_location(optuna.storages.InMemoryStorage()) is None
+
+
+def test_a_study_storage_and_trial_ids_are_reachable(tmp_path):
+    storage = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(str(tmp_path / "c.journal")))
+    study = optuna.create_study(storage=storage)
+    study.optimize(lambda t: t.suggest_float("x", 0, 1), n_trials=2)
+    assert internals.storage_of(study) is storage, VERSION
+    for trial in study.trials:
+        assert storage.get_trial(internals.trial_id(trial)).number == trial.number, VERSION
