@@ -37,6 +37,7 @@ from da_bridge import _domains, _flat, _tree
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import (
+    InvalidArchitectureError,
     OptionError,
     OptionTypeError,
     ReplayError,
@@ -44,7 +45,7 @@ from da_bridge.errors import (
     SpaceTooLargeError,
 )
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
-from da_bridge.searchers.base import Proposal, Searcher
+from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 ALGORITHMS = ("tpe", "rand", "anneal")
@@ -143,6 +144,14 @@ class HyperoptSearcher(Searcher):
         self._running: dict[int, tuple[dict, dict[str, Any]]] = {}
 
     def ask(self) -> Proposal:
+        """Hyperopt's next point; a point the space rejects is told as failed and redrawn."""
+        return until_valid(self._ask, self.space, on_reject=self._reject)
+
+    def _reject(self, exc: InvalidArchitectureError) -> None:
+        _finish(_hyperopt(), self._rejected, None)
+        self.trials.refresh()
+
+    def _ask(self) -> Proposal:
         trials = self.trials
         ids = trials.new_trial_ids(1)
         trials.refresh()
@@ -152,6 +161,7 @@ class HyperoptSearcher(Searcher):
         # `trials.trials` lists the stored documents themselves (not copies): `tell` updates it
         doc = next(d for d in trials.trials if d["tid"] == ids[0])
         config = {label: vals[0] for label, vals in doc["misc"]["vals"].items() if vals}
+        self._rejected = doc
         arch = self._compiled.decode(self._compiled.evaluate(config))
         self._running[doc["tid"]] = doc, arch.values
         return Proposal(arch, dict(arch.values), token=doc["tid"])
@@ -346,7 +356,13 @@ class _Compiled:
 
     def decode(self, point: Mapping[str, Any]) -> Architecture:
         labels = self.labels
-        return _flat.replay(self.space, lambda key, h: _from_sample(h, point[labels[key]]))
+
+        def value_of(key: _domains.SlotKey, h: Hyperparameter) -> Any:
+            if key not in labels or labels[key] not in point:  # a slot exploration did not
+                return _domains.default_value(h)  # reach, or not live in that tree branch
+            return _from_sample(h, point[labels[key]])
+
+        return _flat.replay(self.space, value_of)
 
     def raw(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The `{label: raw value}` config Hyperopt stores for a values map."""
@@ -362,14 +378,18 @@ class _Compiled:
         return out
 
     def _raw_node(self, node: _tree.Node, live: dict, out: dict) -> None:
+        # A slot the tree lists but the values map lacks (the tree merged what a
+        # multi-hyperparameter substitution reveals) gets its default, as in the flat form.
         for slot in node.leaves:
             label = self._leaves[slot.key][0]
             if label is not None:
-                out[label] = _raw(slot.hyperparameter, live[slot.key])
+                value = live.get(slot.key, _domains.default_value(slot.hyperparameter))
+                out[label] = _raw(slot.hyperparameter, value)
         for choice in node.choices:
-            indices = tuple(_domains.index_of(s.hyperparameter, live[s.key])
-                            for s in choice.slots)
-            position = next(i for i, b in enumerate(choice.branches) if b.indices == indices)
+            indices = tuple(_domains.index_of(s.hyperparameter, live[s.key]) if s.key in live
+                            else 0 for s in choice.slots)
+            position = next((i for i, b in enumerate(choice.branches) if b.indices == indices),
+                            0)
             out[self._choices[choice][0]] = position
             self._raw_node(choice.branches[position].node, live, out)
 

@@ -13,15 +13,18 @@ every architecture of a finite space once.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import threading
 import warnings
 from typing import TYPE_CHECKING, Any, Protocol
 
+from da_bridge._domains import domain_key
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.errors import OptionTypeError, ReplayError
+from da_bridge.errors import InvalidArchitectureError, OptionTypeError, ReplayError
 from da_bridge.hyperparameters import Discrete, Float, Int
-from da_bridge.searchers.base import Proposal, Searcher
+from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import NamedHyperparameter, SearchSpace
 
 if TYPE_CHECKING:
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 
 VALUES_ATTR = "da_bridge.values"
 ARCHITECTURE_ATTR = "da_bridge.architecture"
+REJECTED_ATTR = "da_bridge.rejected"
 
 
 def suggest_architecture(trial: optuna.trial.BaseTrial, space: SearchSpace) -> Architecture:
@@ -37,6 +41,17 @@ def suggest_architecture(trial: optuna.trial.BaseTrial, space: SearchSpace) -> A
     The values map and the architecture JSON are stored as the trial's user
     attributes `da_bridge.values` and `da_bridge.architecture`, so any trial
     can be replayed from the storage alone (`replay_trial`).
+
+    An architecture the space rejects (`InvalidArchitectureError`) is recorded
+    in the trial's `da_bridge.rejected` attribute and raised as
+    `RejectedArchitecture`, which is both that error and `optuna.TrialPruned`:
+    inside `study.optimize` the trial ends PRUNED (TPE then ranks it below every
+    completed trial), never FAILED.
+
+    A hyperparameter with one value is not suggested (nothing to learn; DeepArchitect
+    writes structure-dependent constants as `D([v])`). A categorical whose choices
+    differ from what the study already holds under that path (a domain that depends
+    on the structure) is suggested as `path#<domain digest>`, stable across processes.
 
     Example:
         >>> import optuna
@@ -48,7 +63,10 @@ def suggest_architecture(trial: optuna.trial.BaseTrial, space: SearchSpace) -> A
         >>> trial.params["conv.filters"] == arch.values["conv.filters"]
         True
     """
-    arch = space.specify(lambda h: suggest(trial, h))
+    try:
+        arch = space.specify(lambda h: suggest(trial, h))
+    except InvalidArchitectureError as exc:
+        raise reject(trial, exc) from exc
     trial.set_user_attr(VALUES_ATTR, arch.json_values())
     trial.set_user_attr(ARCHITECTURE_ATTR, arch.to_json())
     return arch
@@ -58,14 +76,53 @@ def suggest(trial: optuna.trial.BaseTrial, h: NamedHyperparameter) -> Any:
     """One `trial.suggest_*` call for an exposed hyperparameter; returns its value."""
     decl = h.hyperparameter
     if isinstance(decl, Discrete):
-        if decl.is_plain():
-            return trial.suggest_categorical(h.name, list(decl.values))
-        return decl.values[trial.suggest_categorical(h.name, list(range(len(decl.values))))]
+        if len(decl.values) == 1:
+            return decl.values[0]
+        choices = list(decl.values) if decl.is_plain() else list(range(len(decl.values)))
+        try:
+            picked = trial.suggest_categorical(h.name, choices)
+        except ValueError as exc:  # the study knows this path with other choices
+            if "dynamic value space" not in str(exc):
+                raise
+            picked = trial.suggest_categorical(domain_name(h), choices)
+        return picked if decl.is_plain() else decl.values[picked]
     if isinstance(decl, Int):
         return trial.suggest_int(h.name, decl.low, decl.high, step=decl.step, log=decl.log)
     if isinstance(decl, Float):
         return trial.suggest_float(h.name, decl.low, decl.high, log=decl.log)
     raise OptionTypeError(f"{h.name!r}: no Optuna distribution for {decl!r}")
+
+
+def domain_name(h: NamedHyperparameter) -> str:
+    """The Optuna name of a path whose categorical domain depends on the structure.
+
+    Example:
+        >>> from da_bridge import Discrete
+        >>> domain_name(NamedHyperparameter("cell/conv.filters", Discrete([32, 64])))
+        'cell/conv.filters#2dbd60f8'
+    """
+    digest = hashlib.sha1(repr(domain_key(h.hyperparameter)).encode()).hexdigest()[:8]
+    return f"{h.name}#{digest}"
+
+
+def reject(trial: optuna.trial.BaseTrial, exc: InvalidArchitectureError) -> Exception:
+    """Record why the space rejected the trial's architecture; the error to raise.
+
+    The returned `RejectedArchitecture` is an `InvalidArchitectureError` and an
+    `optuna.TrialPruned`, so `study.optimize` prunes the trial instead of failing it.
+    """
+    trial.set_user_attr(REJECTED_ATTR, str(exc))
+    return _rejected_class()(str(exc))
+
+
+@functools.cache
+def _rejected_class() -> type:
+    optuna = require("optuna", "optuna")
+
+    class RejectedArchitecture(InvalidArchitectureError, optuna.TrialPruned):
+        """The space rejected the trial's architecture; Optuna prunes the trial."""
+
+    return RejectedArchitecture
 
 
 def replay_trial(space: SearchSpace, trial: optuna.trial.FrozenTrial) -> Architecture:
@@ -123,9 +180,17 @@ class OptunaSearcher(Searcher):
         self.study = study
 
     def ask(self) -> Proposal:
-        trial = self.study.ask()
+        """A new trial's architecture; a rejected one is told PRUNED and a new trial asked."""
+        return until_valid(self._ask, self.space, on_reject=self._reject)
+
+    def _ask(self) -> Proposal:
+        self._trial = trial = self.study.ask()
         arch = suggest_architecture(trial, self.space)
         return Proposal(arch, dict(arch.values), trial=trial)
+
+    def _reject(self, exc: InvalidArchitectureError) -> None:
+        optuna = require("optuna", "optuna")
+        self.study.tell(self._trial, state=optuna.trial.TrialState.PRUNED)
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
         optuna = require("optuna", "optuna")
@@ -175,6 +240,7 @@ def proposal_sampler() -> optuna.samplers.BaseSampler:
         def sample_independent(self, study, trial, name, distribution):
             with self._lock:
                 params = self._params.get(trial.number, {})
+            name = name if name in params else name.partition("#")[0]  # see domain_name
             if name not in params:
                 raise RuntimeError(f"no proposed value for {name!r} in trial {trial.number}")
             return params[name]
@@ -185,4 +251,5 @@ def proposal_sampler() -> optuna.samplers.BaseSampler:
 def optuna_params(space: SearchSpace, values: dict[str, Any]) -> dict[str, Any]:
     """The Optuna parameter values (`trial.params`) that a values map corresponds to."""
     return {h.name: h.index(value) if isinstance(h.hyperparameter, Discrete)
-            and not h.is_plain() else value for h, value in space.live(values)}
+            and not h.is_plain() else value for h, value in space.live(values)
+            if not (isinstance(h.hyperparameter, Discrete) and h.size() == 1)}  # not suggested

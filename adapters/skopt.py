@@ -29,9 +29,9 @@ from typing import Any
 from da_bridge import _domains, _flat
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.errors import OptionError, OptionTypeError
+from da_bridge.errors import InvalidArchitectureError, OptionError, OptionTypeError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
-from da_bridge.searchers.base import Proposal, Searcher
+from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 ESTIMATORS = ("ET", "RF", "GP")
@@ -104,6 +104,8 @@ class Decoder:
         def value_of(key: tuple, h: Hyperparameter) -> Any:
             if key in self._constants:
                 return self._constants[key]
+            if key not in self._position:  # a slot exploration did not reach: its default
+                return _domains.default_value(h)
             return _from_coordinate(h, _plain(x[self._position[key]]))
 
         return value_of
@@ -158,9 +160,19 @@ class SkoptSearcher(Searcher):
         self.impute_inactive = impute_inactive
 
     def ask(self) -> Proposal:
+        """skopt's next point; a point the space rejects is told as the worst loss and redrawn."""
+        return until_valid(self._ask, self.space, on_reject=self._reject)
+
+    def _ask(self) -> Proposal:
         x = [_plain(c) for c in self.optimizer.ask()]
+        self._rejected = x
         arch = self.decode(x[:len(self.decode.dimensions)])
         return Proposal(arch, dict(arch.values), token=x)
+
+    def _reject(self, exc: InvalidArchitectureError) -> None:
+        # Before any loss is known there is nothing to tell; skopt's initial points are random.
+        if self._worst is not None:
+            self.optimizer.tell(self._rejected, self._worst)
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
         asked = proposal.token if isinstance(proposal.token, list) and \

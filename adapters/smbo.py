@@ -31,10 +31,11 @@ import numpy as np
 
 from da_bridge._imports import require
 from da_bridge.adapters.surrogate import SurrogateModel, make_estimator
-from da_bridge.errors import OptionError
+from da_bridge.errors import NoValidArchitectureError, OptionError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher
-from da_bridge.space import SearchSpace
+from da_bridge.searchers.evolution import MUTATION_TRIES
+from da_bridge.space import MAX_REJECTIONS, SearchSpace
 
 Values = dict[str, Any]
 Y_TRANSFORMS = ("log", "rank", None)
@@ -154,7 +155,8 @@ class SMBOSearcher(Searcher):
                    for value in _alternatives(decl, parent[path], self._rng)]
         if len(changes) > self.max_mutations:
             changes = self._rng.sample(changes, self.max_mutations)
-        return [_sample(self.space, self._rng, {**parent, path: value}) for path, value in changes]
+        return [m for path, value in changes
+                if (m := _mutation(self.space, self._rng, {**parent, path: value})) is not None]
 
     def _fresh_sample(self) -> Values:
         values = _sample(self.space, self._rng)
@@ -203,8 +205,20 @@ def transform_losses(losses: np.ndarray, y_transform: str | None) -> np.ndarray:
 
 def _sample(space: SearchSpace, rng: random.Random, keep: Mapping[str, Any] | None = None
             ) -> Values:
-    """A values map (JSON form): the values in `keep` where they are live, the rest drawn."""
-    return space.sample(rng, keep=keep).json_values()
+    """A values map (JSON form): the values in `keep` where they are live, the rest drawn.
+
+    A draw the space rejects is drawn again (`keep` stays; the rest is redrawn).
+    """
+    tries = MUTATION_TRIES if keep else MAX_REJECTIONS
+    return space.sample(rng, keep=keep, max_rejections=tries).json_values()
+
+
+def _mutation(space: SearchSpace, rng: random.Random, keep: Values) -> Values | None:
+    """`_sample` with `keep`, or None when the space rejects every completion of it."""
+    try:
+        return _sample(space, rng, keep)
+    except NoValidArchitectureError:
+        return None
 
 
 def _declarations(space: SearchSpace, values: Values) -> list[tuple[str, Hyperparameter]]:

@@ -8,22 +8,41 @@ hyperparameter that can appear, once per (path, domain), at a cost that grows wi
 
 from __future__ import annotations
 
+import itertools
 import math
+import random
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from da_bridge._domains import Slot, SlotKey, domain_key, slot_of, values_of
 from da_bridge._tree import Budget, independent_ancestors
 from da_bridge.architecture import Architecture
-from da_bridge.errors import ReplayError, SpaceError
+from da_bridge.errors import (
+    InvalidArchitectureError,
+    NoValidArchitectureError,
+    ReplayError,
+    SpaceError,
+    SpaceTooLargeError,
+)
 from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding
 
 #: Fresh instances `slots` may build; it grows with the sum of the structural choices.
-MAX_SLOT_STATES = 20_000
+MAX_SLOT_STATES = 2_000
+#: Value combinations tried for hyperparameters that one substitution reads together.
+JOINT_COMBINATIONS = 16
+#: Random architectures whose live hyperparameters are added to what exploration found.
+SAMPLES = 8
 
 
 def slots(space: SearchSpace, *, max_states: int = MAX_SLOT_STATES) -> list[Slot]:
     """Every hyperparameter that can appear in `space`, once per (path, domain).
+
+    Each structural choice's values are tried on the state that exposes it; the
+    hyperparameters one substitution reads together are tried jointly (every
+    combination up to `JOINT_COMBINATIONS`, else that many drawn ones), and
+    combinations the space rejects are skipped. Past `max_states` fresh instances (or
+    with drawn combinations) the list may miss a slot; `SAMPLES` random architectures
+    add what they show, and decoders give a missed slot its default value.
 
     Example:
         >>> from da_bridge.spaces.examples import poster_space
@@ -31,7 +50,21 @@ def slots(space: SearchSpace, *, max_states: int = MAX_SLOT_STATES) -> list[Slot
         >>> len(found), found[0].path, found[-1].path
         (16, 'conv.filters', 'chain2/7/conv.filters')
     """
-    return _SlotFinder(space, max_states).run()
+    finder = _SlotFinder(space, max_states)
+    try:
+        finder.run()
+    except SpaceTooLargeError:
+        pass  # keep what was found; the samples below add the common rest
+    rng = random.Random(0)
+    for _ in range(SAMPLES):
+        try:
+            arch = space.sample(rng)
+        except NoValidArchitectureError:
+            break
+        for h, _value in space.live(arch.values):
+            slot = Slot(h.name, domain_key(h.hyperparameter), h.hyperparameter)
+            finder.found.setdefault(slot.key, slot)
+    return list(finder.found.values())
 
 
 def label_slots(found: Iterable[Slot]) -> dict[SlotKey, str]:
@@ -79,8 +112,10 @@ def live_slots(space: SearchSpace, values: Mapping[str, Any]) -> dict[SlotKey, A
 class _SlotFinder(Budget):
     """Depth-first: each structural choice's values are tried on the state that exposes it."""
 
+    found: dict[SlotKey, Slot]
+
     def run(self) -> list[Slot]:
-        self.found: dict[SlotKey, Slot] = {}
+        self.found = {}
         self._visit({}, None)
         return list(self.found.values())
 
@@ -93,18 +128,51 @@ class _SlotFinder(Budget):
             self.found.setdefault(slot.key, slot)
         before = frozenset(h.hyperparameter.identity for h in pending)
         n_modules = u.n_modules()
-        for h in pending:
-            decl = h.hyperparameter
-            if (focus is not None and decl.identity not in focus) or not u.is_structural(decl):
-                continue
-            if decl.size() == math.inf:
-                raise SpaceError(f"{h.name!r} decides the structure but is continuous "
-                                 f"({decl!r}); exploration needs finite structural choices")
-            for value in values_of(decl):
-                child_prefix = {**prefix, h.name: value}
-                child = self.state(child_prefix)
+        for group in _joint_groups(u, pending, focus):
+            for combination in _combinations(group):
+                child_prefix = {**prefix, **combination}
+                try:
+                    child = self.state(child_prefix)
+                except InvalidArchitectureError:
+                    continue
                 new = frozenset(g.hyperparameter.identity for g in child.pending()) - before
                 self._visit(child_prefix, new | _newly_structural(child, n_modules), child)
+
+
+def _joint_groups(u: Unfolding, pending: list[NamedHyperparameter], focus: frozenset | None
+                  ) -> list[list[NamedHyperparameter]]:
+    """The structural hyperparameters to try, grouped by the substitutions they feed."""
+    groups: list[tuple[set[int], list[NamedHyperparameter]]] = []
+    for h in pending:
+        decl = h.hyperparameter
+        if (focus is not None and decl.identity not in focus) or not u.is_structural(decl):
+            continue
+        if decl.size() == math.inf:
+            raise SpaceError(f"{h.name!r} decides the structure but is continuous "
+                             f"({decl!r}); exploration needs finite structural choices")
+        fed = u.substitutions_fed_by(decl)
+        joined = [g for g in groups if g[0] & fed]
+        for g in joined:
+            groups.remove(g)
+            fed |= g[0]
+        groups.append((fed, [h for g in joined for h in g[1]] + [h]))
+    return [g for _, g in groups]
+
+
+def _combinations(group: list[NamedHyperparameter]) -> list[dict[str, Any]]:
+    """Every joint value of `group` up to `JOINT_COMBINATIONS`, else that many drawn ones
+    (each value of each hyperparameter at least once)."""
+    domains = [values_of(h.hyperparameter) for h in group]
+    names = [h.name for h in group]
+    if math.prod(len(d) for d in domains) <= JOINT_COMBINATIONS:
+        return [dict(zip(names, combo)) for combo in itertools.product(*domains)]
+    rng = random.Random(len(group))
+    width = max(len(d) for d in domains)
+    out = [{n: d[(i + k) % len(d)] for k, (n, d) in enumerate(zip(names, domains))}
+           for i in range(width)]
+    out += [{n: rng.choice(d) for n, d in zip(names, domains)}
+            for _ in range(max(0, JOINT_COMBINATIONS - width))]
+    return out
 
 
 def _newly_structural(u: Unfolding, start: int) -> frozenset[Any]:

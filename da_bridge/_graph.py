@@ -88,7 +88,10 @@ class Graph:
         if h in self.paths:
             return
         path = _paths.join(h._scope, h.name) if h.name else default_path
-        self.paths[h] = self.namespace.claim_hyperparameter(path, h)
+        if h.name and h._name_is_prefix:
+            self.paths[h] = self.namespace.claim_hyperparameter_prefix(path, h)
+        else:
+            self.paths[h] = self.namespace.claim_hyperparameter(path, h)
         if not isinstance(h, Dependent):
             self.exposed.add(h)
             frontier.append(h)

@@ -53,6 +53,25 @@ class Namespace:
                 "give one of them another name=")
         return path
 
+    def claim_hyperparameter_prefix(self, path: str, owner: Any) -> str:
+        """Register `owner` under `path`, or `path-2`, `path-3`... if taken.
+
+        For names that are prefixes (DeepArchitect's `name=`): the suffix follows
+        the order hyperparameters go live in, which the build function and the
+        earlier assignments fix, so it is the same in every process.
+        """
+        if self.hyperparameters.get(path, owner) is owner:
+            self.hyperparameters[path] = owner
+            return path
+        k = self._suffixes.get("#h:" + path, 1)
+        candidate = path
+        while candidate in self.hyperparameters:
+            k += 1
+            candidate = f"{path}-{k}"
+        self._suffixes["#h:" + path] = k
+        self.hyperparameters[candidate] = owner
+        return candidate
+
     def next_key(self, scope: str) -> tuple[str, int]:
         """A creation key for a hyperparameter: stable across rebuilds of the same space."""
         n = self._hyperparameter_counts.get(scope, 0)

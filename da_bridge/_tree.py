@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from da_bridge._domains import Slot, slot_of, values_of
-from da_bridge.errors import SpaceError, SpaceTooLargeError
+from da_bridge.errors import InvalidArchitectureError, SpaceError, SpaceTooLargeError
 from da_bridge.hyperparameters import Dependent, Hyperparameter
 from da_bridge.space import SearchSpace, Unfolding
 
@@ -101,11 +101,16 @@ def count_space(space: SearchSpace) -> float:
         return math.inf  # every value of a continuous structural choice is an architecture
 
 
+#: Modules exploration may build in all (large instances exhaust it before `max_states`).
+MAX_MODULES = 50_000
+
+
 class Budget:
-    """Fresh instances with a prefix of assignments, at most `max_states` of them."""
+    """Fresh instances with a prefix of assignments, at most `max_states` of them and
+    `MAX_MODULES` modules built in all."""
 
     def __init__(self, space: SearchSpace, max_states: float) -> None:  # math.inf: no limit
-        self.space, self.max_states, self.states = space, max_states, 0
+        self.space, self.max_states, self.states, self.modules = space, max_states, 0, 0
 
     def state(self, prefix: Mapping[str, Any]) -> Unfolding:
         self.states += 1
@@ -115,6 +120,10 @@ class Budget:
         u = self.space.unfold()
         for path, value in prefix.items():
             u.assign_path(path, value)
+        self.modules += u.n_modules()
+        if self.modules > MAX_MODULES:
+            raise SpaceTooLargeError(f"exploring {self.space!r} builds more than {MAX_MODULES:,} "
+                                     f"modules ({self.states} instances)")
         return u
 
 
@@ -179,10 +188,19 @@ class _TreeBuilder(Budget):
         before = frozenset(h.hyperparameter.identity for h in u.pending())
         n_modules = u.n_modules()
         domains = [values_of(h) for h in group]
+        size = math.prod(len(d) for d in domains)
+        if self.states + size > self.max_states:  # fail now, not after building most of them
+            raise SpaceTooLargeError(
+                f"exploring {self.space!r} needs more than max_states={self.max_states} fresh "
+                f"instances: {len(group)} hyperparameters read together ({', '.join(paths[:4])}"
+                f"{'...' if len(paths) > 4 else ''}) have {size:,} value combinations")
         branches, revealed = [], set[Any]()
         for indices in itertools.product(*(range(len(d)) for d in domains)):
             child_prefix = {**prefix, **{p: d[i] for p, d, i in zip(paths, domains, indices)}}
-            child = self.state(child_prefix)
+            try:
+                child = self.state(child_prefix)
+            except InvalidArchitectureError:
+                continue  # the space rejects this combination: no branch for it
             _check_new_substitutions(child, n_modules, outside)
             new = frozenset(h.hyperparameter.identity for h in child.pending()) - before
             node, keys = self.node(child_prefix, new, outside | (before - _keys(group)), child)

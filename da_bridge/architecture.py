@@ -7,7 +7,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from da_bridge.errors import CycleError, SpaceError, UnspecifiedError
+from da_bridge.errors import CycleError, InvalidArchitectureError, SpaceError, UnspecifiedError
 from da_bridge.modules import Input, Module, Output
 
 if TYPE_CHECKING:
@@ -73,11 +73,13 @@ class Architecture:
         """`to_json()` as a compact, key-sorted string."""
         return json.dumps(self.to_json(), sort_keys=True, separators=(",", ":"))
 
-    def forward(self, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    def forward(self, inputs: Mapping[str, Any], *, keep_values: bool = False) -> dict[str, Any]:
         """Evaluate the graph: `{space input name: value}` -> `{space output name: value}`.
 
         Each basic module is compiled once (its `compile_fn` is called with its
-        property values) and then called in topological order.
+        property values) and then called in topological order. With
+        `keep_values`, every port's value is also left in its `val` attribute
+        (DeepArchitect's `outputs["out"].val`).
         """
         missing = sorted(set(self.inputs) - set(inputs))
         if missing:
@@ -87,10 +89,15 @@ class Architecture:
         for module in self.modules:
             args = {name: results[id(port.source)] if port.source is not None else given[id(port)]
                     for name, port in module.inputs.items()}
+            if keep_values:
+                for name, port in module.inputs.items():
+                    port.val = args[name]
             outs = self._forward_fn(module)(args)
             _check_outputs(module, outs)
             for name, port in module.outputs.items():
                 results[id(port)] = outs[name]
+                if keep_values:
+                    port.val = outs[name]
         return {name: results[id(port)] for name, port in self.outputs.items()}
 
     def _forward_fn(self, module: Module) -> Any:
@@ -98,6 +105,8 @@ class Architecture:
         if fn is None:
             try:
                 fn = module.fn(module.values)
+            except InvalidArchitectureError:
+                raise
             except Exception as exc:
                 raise SpaceError(f"compiling module {module.path!r} raised "
                                  f"{type(exc).__name__}: {exc}") from exc

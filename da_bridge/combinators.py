@@ -24,7 +24,13 @@ Choice = Any  # a Hyperparameter, or a plain value that fixes the choice
 
 
 def siso_sequential(fragments: Sequence[Fragment | FragmentFn]) -> Fragment:
-    """Connect single-input single-output fragments in series.
+    """Connect fragments in series: each `out` feeds the next fragment's `in`.
+
+    As in DeepArchitect, only the ports between fragments must be single: the
+    first fragment may have any inputs (a multi-input combine, or `None` for a
+    head that continues an existing output, `(None, outputs)`), and the last
+    may have any outputs; the result has the first's inputs and the last's
+    outputs.
 
     Args:
         fragments: Fragments (or thunks that build them), first to last; none
@@ -40,7 +46,7 @@ def siso_sequential(fragments: Sequence[Fragment | FragmentFn]) -> Fragment:
         return identity()
     for (_, prev_out), (next_in, _) in zip(built, built[1:]):
         _siso_ports(prev_out, "out")["out"].connect(_siso_ports(next_in, "in")["in"])
-    return _siso_ports(built[0][0], "in"), _siso_ports(built[-1][1], "out")
+    return built[0][0], built[-1][1]
 
 
 def siso_optional(fn: FragmentFn, h_opt: Choice, *, name: str = "optional") -> Fragment:
@@ -245,8 +251,8 @@ def _count_arg(value: Any, what: str, minimum: int = 0) -> int:
     return value
 
 
-def _siso_ports(ports: _Ports, name: str) -> _Ports:
-    if set(ports) != {name}:
+def _siso_ports(ports: _Ports | None, name: str) -> _Ports:
+    if ports is None or set(ports) != {name}:
         raise SpaceError(f"siso_sequential needs single-input single-output fragments; "
-                         f"got ports {sorted(ports)} where {name!r} was expected")
+                         f"got ports {sorted(ports or ())} where {name!r} was expected")
     return ports

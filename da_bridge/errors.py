@@ -37,6 +37,29 @@ class SubstitutionError(SpaceError):
     """A substitution function raised or returned a fragment with the wrong ports."""
 
 
+class InvalidArchitectureError(DABridgeError, ValueError):
+    """A space rejects this architecture: raise it in a substitution or compile function.
+
+    Sampling and every searcher draw another architecture instead (a bounded
+    number of times); the search store records the rejection (the trial is
+    pruned, with the reason in its `da_bridge.rejected` attribute), never a crash.
+
+    Example:
+        >>> from da_bridge import SearchSpace, Discrete, identity, substitution
+        >>> def cell(values):
+        ...     if values["edges"] > 9:
+        ...         raise InvalidArchitectureError("more than 9 edges")
+        ...     return identity()
+        >>> space = SearchSpace(lambda: substitution("cell", cell, {"edges": Discrete([5, 12])}))
+        >>> space.sample(0).values
+        {'cell.edges': 5}
+    """
+
+
+class NoValidArchitectureError(SpaceError):
+    """Every draw within the budget was rejected with `InvalidArchitectureError`."""
+
+
 class CycleError(SpaceError):
     """The specified graph has a cycle."""
 

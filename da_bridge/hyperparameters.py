@@ -22,6 +22,11 @@ _JSON_SCALARS = (str, int, float, bool, type(None))
 class Hyperparameter:
     """Base of every hyperparameter; holds the explicit name and the creation key."""
 
+    #: An explicit name is the exact path segment; subclasses that treat it as a
+    #: prefix (DeepArchitect's names, in `da_bridge.compat`) set this and get
+    #: `name`, `name-2`, ... instead of a `NameClashError`.
+    _name_is_prefix = False
+
     def __init__(self, name: str | None = None) -> None:
         if name is not None:
             _paths.check_segment(name, what="hyperparameter name")

@@ -26,13 +26,18 @@ SubstitutionFn = Callable[[dict[str, Any]], Fragment]
 
 
 class Input:
-    """An input port; fed by at most one output."""
+    """An input port; fed by at most one output.
 
-    __slots__ = ("module", "name", "source")
+    `val` holds the value the last `Architecture.forward(..., keep_values=True)`
+    passed through it (DeepArchitect's `.val`).
+    """
+
+    __slots__ = ("module", "name", "source", "val")
 
     def __init__(self, module: Module, name: str) -> None:
         self.module, self.name = module, name
         self.source: Output | None = None
+        self.val: Any = None
 
     def __repr__(self) -> str:
         return f"<Input {self.module.path}:{self.name}>"
@@ -48,13 +53,14 @@ class Input:
 
 
 class Output:
-    """An output port; may feed many inputs."""
+    """An output port; may feed many inputs. `val`: as for `Input`."""
 
-    __slots__ = ("module", "name", "targets")
+    __slots__ = ("module", "name", "targets", "val")
 
     def __init__(self, module: Module, name: str) -> None:
         self.module, self.name = module, name
         self.targets: list[Input] = []
+        self.val: Any = None
 
     def __repr__(self) -> str:
         return f"<Output {self.module.path}:{self.name}>"
@@ -70,7 +76,7 @@ class Module:
     """A node of a search-space instance. Built by `basic` and `substitution`."""
 
     __slots__ = ("kind", "name", "path", "index", "hyperparameters", "fixed", "inputs",
-                 "outputs", "fn", "graph", "pending", "alive")
+                 "outputs", "fn", "graph", "pending", "alive", "owner")
 
     def __init__(self, kind: str, name: str, fn: Callable[..., Any],
                  hyperparameters: Mapping[str, Any], inputs: Sequence[str],
@@ -86,6 +92,7 @@ class Module:
         self.outputs = {n: Output(self, n) for n in _port_names(self.path, outputs, "output")}
         self.graph: Graph = ctx.instance
         self.pending, self.alive = 0, True
+        self.owner: Any = None  # the object that built it, e.g. a da_bridge.compat Module
         self.index = self.graph.add_module(self)
 
     def __repr__(self) -> str:
@@ -103,7 +110,8 @@ class Module:
 
 
 def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] | None = None,
-          inputs: Sequence[str] = ("in",), outputs: Sequence[str] = ("out",)) -> Fragment:
+          inputs: Sequence[str] = ("in",), outputs: Sequence[str] = ("out",), *,
+          scope: str | None = None) -> Fragment:
     """A module that computes: `compile_fn(values)` returns `forward(inputs) -> outputs`.
 
     Args:
@@ -112,6 +120,8 @@ def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] |
         hyperparameters: `{property: Hyperparameter or fixed value}`.
         inputs: Input port names.
         outputs: Output port names.
+        scope: Put the module under this extra scope segment (`scope/name`);
+            None keeps the current scope.
 
     Example:
         >>> from da_bridge import SearchSpace, Discrete
@@ -121,16 +131,21 @@ def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] |
         >>> SearchSpace(scale).replay({"scale.k": 3}).forward({"in": 5})
         {'out': 15}
     """
-    return Module("basic", name, compile_fn, hyperparameters or {}, inputs, outputs).fragment()
+    return _module("basic", name, compile_fn, hyperparameters, inputs, outputs, scope)
 
 
 def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, Any] | None = None,
-                 inputs: Sequence[str] = ("in",), outputs: Sequence[str] = ("out",)) -> Fragment:
+                 inputs: Sequence[str] = ("in",), outputs: Sequence[str] = ("out",), *,
+                 scope: str | None = None) -> Fragment:
     """A module that rewrites the graph: once its hyperparameters have values,
     `fn(values)` builds the fragment that takes its place.
 
     The fragment must have exactly the declared input and output names. What
-    `fn` builds is named under this module's path.
+    `fn` builds is named under this module's path. `scope` puts the module
+    under an extra scope segment (DeepArchitect's `scope=` argument named the
+    registry the module's name went into; here a scope is a path segment).
+    `fn` may raise `InvalidArchitectureError` to reject the combination of
+    values it got: sampling and searchers then draw another architecture.
 
     Example:
         >>> from da_bridge import SearchSpace, Discrete, siso_sequential
@@ -140,7 +155,15 @@ def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, An
         >>> space.count()
         2
     """
-    return Module("substitution", name, fn, hyperparameters or {}, inputs, outputs).fragment()
+    return _module("substitution", name, fn, hyperparameters, inputs, outputs, scope)
+
+
+def _module(kind: str, name: str, fn: Callable[..., Any], hyperparameters: Mapping[str, Any] | None,
+            inputs: Sequence[str], outputs: Sequence[str], scope: str | None) -> Fragment:
+    if scope is None:
+        return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
+    with _paths.scope(scope):
+        return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
 
 
 def identity(name: str = "identity") -> Fragment:

@@ -5,12 +5,48 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from da_bridge import _counting
 from da_bridge._graph import Graph
 from da_bridge._rng import Seed, as_random
 from da_bridge.architecture import Architecture
-from da_bridge.errors import AssignmentError, DomainError, ReplayError, SpaceError
+from da_bridge.errors import (
+    AssignmentError,
+    DomainError,
+    InvalidArchitectureError,
+    NoValidArchitectureError,
+    ReplayError,
+    SpaceError,
+)
 from da_bridge.hyperparameters import Hyperparameter
 from da_bridge.modules import Fragment, Module
+
+#: Local instances `count()` may build (see `da_bridge._counting`).
+MAX_COUNT_STATES = 50_000
+#: Rejected draws in a row after which sampling gives up.
+MAX_REJECTIONS = 1000
+
+
+def draw_valid(space: SearchSpace, step: Callable[[Unfolding], None], *,
+               max_rejections: int = MAX_REJECTIONS) -> Architecture:
+    """Unfold `space` with `step(u)` (assigns `u.next()`) until an architecture is accepted.
+
+    Each rejected attempt (`InvalidArchitectureError`) starts a fresh instance.
+
+    Raises:
+        NoValidArchitectureError: `max_rejections` attempts in a row were rejected.
+    """
+    last: InvalidArchitectureError | None = None
+    for _ in range(max(1, max_rejections)):
+        try:
+            u = space.unfold()
+            while u.next() is not None:
+                step(u)
+            return u.architecture()
+        except InvalidArchitectureError as exc:
+            last = exc
+    raise NoValidArchitectureError(
+        f"{space!r}: all {max_rejections} draws were rejected; the last one because: {last}. "
+        "Relax the constraint or raise max_rejections") from last
 
 
 class NamedHyperparameter:
@@ -199,8 +235,12 @@ class SearchSpace:
         return u.architecture()
 
     def sample(self, rng: Seed | None = None, *,
-               keep: Mapping[str, Any] | None = None) -> Architecture:
+               keep: Mapping[str, Any] | None = None,
+               max_rejections: int = MAX_REJECTIONS) -> Architecture:
         """A random architecture: every exposed hyperparameter drawn uniformly.
+
+        An architecture the space rejects (a substitution raised
+        `InvalidArchitectureError`) is drawn again, from the same `rng`.
 
         Args:
             rng: An int seed, `random.Random` or numpy Generator.
@@ -208,6 +248,10 @@ class SearchSpace:
                 path is live and the value is in its domain there; the rest is drawn. This
                 is how a searcher varies an architecture: change some values, keep the
                 others, and draw what the change reveals.
+            max_rejections: Rejected draws in a row before giving up.
+
+        Raises:
+            NoValidArchitectureError: `max_rejections` draws in a row were rejected.
 
         Example:
             >>> from da_bridge.spaces.examples import poster_space
@@ -217,18 +261,21 @@ class SearchSpace:
             (128, False)
         """
         rng = as_random(rng)
-        if not keep:
-            return self.specify(lambda h: h.sample(rng))
 
         def kept_or_drawn(h: NamedHyperparameter) -> Any:
-            if h.name in keep:
+            if keep and h.name in keep:
                 try:
                     return h.decode(keep[h.name], h.name)
                 except DomainError:  # the same path with another domain in this structure
                     pass
             return h.sample(rng)
 
-        return self.specify(kept_or_drawn)
+        def step(u: Unfolding) -> None:
+            h = u.next()
+            assert h is not None  # draw_valid steps only while something is pending
+            u.assign(kept_or_drawn(h))
+
+        return draw_valid(self, step, max_rejections=max_rejections)
 
     def specify(self, choose: Callable[[NamedHyperparameter], Any]) -> Architecture:
         """The architecture whose every exposed hyperparameter gets `choose(h)`, in order.
@@ -275,15 +322,30 @@ class SearchSpace:
             u.assign(choose(h))
         return u
 
-    def count(self) -> int | float:
+    def rejection(self, values: Mapping[str, Any]) -> str | None:
+        """Why the space rejects a values map (`InvalidArchitectureError`), or None."""
+        try:
+            self.replay(values, strict=False)
+        except InvalidArchitectureError as exc:
+            return str(exc)
+        return None
+
+    def count(self, *, max_states: int = MAX_COUNT_STATES) -> int | float:
         """The exact number of distinct architectures; `math.inf` if continuous.
 
-        Independent parts are counted apart and multiplied; parts that share
-        hyperparameters are enumerated together.
-        """
-        from da_bridge._tree import count_space  # _tree builds instances of this module's class
+        Independent parts are counted apart and multiplied, each from a small local
+        instance of what its choices reveal (linear in the size of the space when
+        choices are independent); a structural choice shared by several parts is
+        conditioned on; only the hyperparameters that one substitution reads
+        together are enumerated jointly. Architectures the space rejects
+        (`InvalidArchitectureError`) are not counted.
 
-        return count_space(self)
+        Raises:
+            SpaceTooLargeError: counting needs more than `max_states` local
+                instances (a substitution reading many hyperparameters at once);
+                the message names the largest joint choice and its size.
+        """
+        return _counting.count(self, max_states=max_states)
 
 
 def _value_in(values: Mapping[str, Any], h: NamedHyperparameter) -> Any:

@@ -312,3 +312,24 @@ def test_a_dependent_created_inside_a_substitution_resolves_at_once_if_parents_a
     space = SearchSpace(build)
     assert run(space, {"width": 8, "twice.go": True}) == ["stem[width=8]", "conv[filters=16]"]
     assert names(space) == ["width", "twice.go"]
+
+
+def test_siso_sequential_may_start_with_a_multi_input_fragment():
+    space = SearchSpace(lambda: siso_sequential([merge(2), op("a"), op("b")]))
+    arch = space.replay({})
+    assert sorted(arch.inputs) == ["in0", "in1"]
+    assert arch.forward({"in0": ["x"], "in1": ["y"]})["out"] == [[["x"], ["y"]], "a", "b"]
+
+
+def test_siso_sequential_continues_an_existing_output_as_a_none_head():
+    def build():
+        stem_in, stem_out = op("stem")
+        _, head_out = siso_sequential([(None, stem_out), op("relu"), op("fc")])
+        return stem_in, head_out
+
+    assert run(SearchSpace(build), {}) == ["stem", "relu", "fc"]
+
+
+def test_siso_sequential_still_checks_the_ports_between_fragments():
+    with pytest.raises(SpaceError, match=r"got ports \['in0', 'in1'\] where 'in' was expected"):
+        SearchSpace(lambda: siso_sequential([op("a"), merge(2)])).unfold()

@@ -11,6 +11,7 @@ from da_bridge import (
     Float,
     Int,
     SearchSpace,
+    SpaceTooLargeError,
     identity,
     siso_optional,
     siso_or,
@@ -183,4 +184,77 @@ def test_count_equals_the_number_of_distinct_values_maps(spec):
               ("pool", "count1")))),
 ])
 def test_count_on_spaces_with_heavy_sharing(spec):
+    assert_count_is_exhaustive(build_space(spec))
+
+
+# Counting with local instances: linear, conditioned, once per shared hyperparameter -----------
+
+def optional_chain(n):
+    return SearchSpace(lambda: siso_sequential([
+        siso_optional(lambda: op("conv", k=Discrete([1, 2, 3])), Bool()) for _ in range(n)]))
+
+
+def test_a_chain_of_independent_choices_is_counted_with_a_linear_number_of_instances():
+    # two local instances per optional block: the budget, not a clock, checks the cost
+    assert optional_chain(300).count(max_states=2 * 300) == 4 ** 300
+    with pytest.raises(SpaceTooLargeError, match=r"max_states=599"):
+        optional_chain(300).count(max_states=599)
+
+
+def test_a_structural_choice_shared_by_many_cells_is_conditioned_on_not_multiplied():
+    def build():
+        h_swap = Bool()
+
+        def cell():
+            return siso_sequential([op("conv", k=Discrete([1, 3])),
+                                    siso_optional(lambda: op("bn"), h_swap, name="bn")])
+
+        block = lambda: siso_sequential([cell(), siso_repeat(cell, Discrete([1, 2, 4]))])  # noqa: E731
+        return siso_repeat(block, Discrete([1, 2, 3]))
+
+    # h_swap appears once every structure has a cell: 2 x sum_r (2 x sum_m 2^m)^r
+    expected = 2 * sum((2 * sum(2 ** m for m in (1, 2, 4))) ** r for r in (1, 2, 3))
+    assert SearchSpace(build).count(max_states=400) == expected
+
+
+def test_a_hyperparameter_revealed_by_two_choices_is_counted_once():
+    def build():
+        h_rate = Discrete([0.1, 0.2, 0.3])
+        return siso_sequential([
+            siso_optional(lambda: op("a", rate=h_rate), Bool(), name="a"),
+            siso_optional(lambda: op("b", rate=h_rate), Bool(), name="b")])
+
+    space = SearchSpace(build)
+    assert space.count() == 1 + 3 * 3
+    assert_count_is_exhaustive(space)
+
+
+def test_rejected_architectures_are_not_counted():
+    from da_bridge import InvalidArchitectureError
+
+    def cell(values):
+        if not 0 < sum(values.values()) <= 2:
+            raise InvalidArchitectureError("1 or 2 edges")
+        return siso_sequential([op(f"edge{i}", k=Discrete([1, 2])) for i in values if values[i]])
+
+    space = SearchSpace(lambda: substitution("cell", cell, {f"e{i}": Bool() for i in range(3)}))
+    assert space.count() == 3 * 2 + 3 * 4
+
+
+def test_too_many_hyperparameters_read_together_fail_fast_naming_them():
+    space = SearchSpace(lambda: substitution(
+        "cell", lambda v: identity(), {f"edge_{i}": Bool() for i in range(21)}))
+    with pytest.raises(SpaceTooLargeError, match=r"21 hyperparameters read together "
+                       r"\(cell\.edge_0, cell\.edge_1, .* and 17 more\) have 2,097,152"):
+        space.count()
+
+
+@pytest.mark.parametrize("spec", [
+    ("split_combine", ("split_combine", ("or", (("leaf", "conv", (("pool", "flag0"),)),), False),
+                       True), False),
+    ("seq", (("optional", ("leaf", "conv", (("pool", "flag0"),)), ("new",)),
+             ("split_combine", ("optional", ("leaf", "conv", (("pool", "flag0"),)), ("new",)),
+              True))),
+], ids=["nested-split-combine", "optional-and-split-combine"])
+def test_a_pool_hyperparameter_revealed_deep_in_two_branches_is_counted_once(spec):
     assert_count_is_exhaustive(build_space(spec))

@@ -14,11 +14,13 @@ from da_bridge import (
     NameClashError,
     SearchSpace,
     SpaceError,
+    basic,
     scope,
     siso_optional,
     siso_or,
     siso_repeat,
     siso_sequential,
+    substitution,
 )
 from da_bridge.spaces.examples import mobile_net_space, poster_space
 
@@ -174,3 +176,27 @@ def test_scope_names_are_path_segments(name):
 
     with pytest.raises(SpaceError, match="scope name"):
         SearchSpace(build).unfold()
+
+
+def test_prefix_names_get_a_suffix_by_position_not_a_clash():
+    class Prefixed(Discrete):  # what da_bridge.compat's DeepArchitect hyperparameters are
+        _name_is_prefix = True
+
+    def build():
+        h_a, h_b, h_c = (Prefixed([0, 1], name="Mutatable_sub") for _ in range(3))
+        return siso_sequential([op("a", k=h_a), op("b", k=h_b), op("c", k=h_c, j=h_a)])
+
+    first = list(SearchSpace(build).sample(0).values)
+    assert first == ["Mutatable_sub", "Mutatable_sub-2", "Mutatable_sub-3"]
+    assert list(SearchSpace(build).sample(1).values) == first  # same names, every instance
+
+
+def test_substitution_and_basic_take_a_scope_segment():
+    def build():
+        inner = substitution("cell", lambda v: op("conv", k=Discrete([1, 2])),
+                             {"n": Discrete([1, 2])}, scope="stage_1")
+        return siso_sequential([inner, basic("fc", lambda v: lambda x: x, {"u": Discrete([3, 4])},
+                                             scope="head")])
+
+    values = SearchSpace(build).sample(0).values
+    assert list(values) == ["stage_1/cell.n", "stage_1/cell/conv.k", "head/fc.u"]

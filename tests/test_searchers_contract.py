@@ -26,7 +26,7 @@ from da_bridge import (
     siso_repeat,
     siso_sequential,
 )
-from da_bridge.adapters.optuna import VALUES_ATTR, OptunaSearcher
+from da_bridge.adapters.optuna import REJECTED_ATTR, VALUES_ATTR, OptunaSearcher
 from da_bridge.spaces.examples import op, poster_space
 from da_bridge.study.runner import SEARCHERS, make_searcher
 from da_bridge.study.store import load_study
@@ -186,3 +186,82 @@ def test_ask_tell_without_the_runner(name):
         proposal = searcher.ask()
         assert space.replay(proposal.values).to_json() == proposal.architecture.to_json()
         searcher.tell(proposal, None if i == 2 else objective(proposal.architecture))
+
+
+def rejecting_space() -> SearchSpace:
+    """Half of the structures are rejected by the substitution that builds them."""
+    from da_bridge import InvalidArchitectureError, substitution
+
+    def cell(values):
+        if values["a"] == values["b"]:
+            raise InvalidArchitectureError("a and b must differ")
+        return siso_repeat(lambda: op("conv", {"filters": Discrete([8, 16])}), values["a"] + 1)
+
+    return SearchSpace(lambda: substitution(
+        "cell", cell, {"a": Int(0, 2), "b": Int(0, 2)}))
+
+
+@pytest.mark.parametrize("name", _slow_if(NAMES))
+def test_every_searcher_proposes_only_valid_architectures(name):
+    space = rejecting_space()
+    result = search(space, lambda arch: float(len(arch.values)), n_trials=12, searcher=name,
+                    seed=0, storage=":memory:")
+    states = optuna.trial.TrialState
+    complete = [t for t in result.trials if t.state == states.COMPLETE]
+    for trial in complete:
+        values = trial.user_attrs[VALUES_ATTR]
+        assert values["cell.a"] != values["cell.b"]
+        space.replay(values)
+    # Optuna's own sampler finds out inside the trial: the trial is pruned, with the reason.
+    rejected = [t for t in result.trials if t.state == states.PRUNED]
+    assert all(t.user_attrs[REJECTED_ATTR] == "a and b must differ" for t in rejected)
+    assert len(complete) + len(rejected) == 12 and len(complete) >= 6
+    assert name == "optuna" or not rejected  # the others draw again before proposing
+
+
+def test_a_compile_function_rejection_is_recorded_not_failed():
+    from da_bridge import InvalidArchitectureError, basic
+
+    def compile_fn(values):
+        if values["k"] == 3:
+            raise InvalidArchitectureError("kernel 3 does not fit")
+        return lambda inputs: {"out": inputs["in"] * values["k"]}
+
+    space = SearchSpace(lambda: basic("conv", compile_fn, {"k": Discrete([1, 2, 3])}))
+    result = search(space, lambda arch: arch.forward({"in": 1.0})["out"], n_trials=10,
+                    searcher="random", seed=0, storage=":memory:")
+    states = optuna.trial.TrialState
+    rejected = [t for t in result.trials if t.state == states.PRUNED]
+    assert rejected and all(t.user_attrs[REJECTED_ATTR] == "kernel 3 does not fit"
+                            and t.user_attrs[VALUES_ATTR] == {"conv.k": 3} for t in rejected)
+    assert {t.state for t in result.trials} == {states.COMPLETE, states.PRUNED}
+
+
+def structure_dependent_space() -> SearchSpace:
+    """A substitution reading two hyperparameters reveals layers whose domains depend on them:
+    a one-value width (DeepArchitect's `D([v])`) and a choice whose options change."""
+    from da_bridge import substitution
+
+    def cell(values):
+        width = 8 * (values["a"] + values["b"] + 1)
+        return siso_sequential([
+            op(f"layer{i}", {"units": Discrete([width]),
+                             "act": Discrete(["relu", "tanh"][:1 + (values["a"] + i) % 2])})
+            for i in range(1 + values["b"])])
+
+    return SearchSpace(lambda: substitution("cell", cell, {"a": Int(0, 2), "b": Int(0, 1)}))
+
+
+@pytest.mark.parametrize("name", _slow_if(NAMES))
+def test_every_searcher_handles_structure_dependent_domains(name):
+    space = structure_dependent_space()
+    result = search(space, lambda arch: float(len(arch.values)), n_trials=15, searcher=name,
+                    seed=0, storage=":memory:")
+    states = optuna.trial.TrialState
+    assert [t.state for t in result.trials] == [states.COMPLETE] * 15
+    seen = set()
+    for trial in result.trials:
+        values = trial.user_attrs[VALUES_ATTR]
+        space.replay(values)
+        seen.add((values["cell.a"], values["cell.b"]))
+    assert len(seen) >= 3  # several structures, so several domains per path

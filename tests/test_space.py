@@ -252,3 +252,53 @@ def test_search_space_repr_and_build_errors():
     assert repr(SearchSpace(build)) == f"SearchSpace({build.__qualname__!r})"
     with pytest.raises(SpaceError, match="needs a build function"):
         SearchSpace(None)
+
+
+# Rejected architectures ---------------------------------------------------------------------------
+
+def edge_cell_space(limit=2):
+    """Three Bool edges; a cell with more than `limit` edges or none is rejected."""
+    from da_bridge import Bool, InvalidArchitectureError, substitution
+
+    def cell(values):
+        edges = sum(values.values())
+        if edges == 0 or edges > limit:
+            raise InvalidArchitectureError(f"{edges} edges; allowed 1..{limit}")
+        return siso_sequential([op(f"edge{i}") for i in range(edges)])
+
+    return SearchSpace(lambda: substitution("cell", cell, {f"e{i}": Bool() for i in range(3)}))
+
+
+def test_sample_draws_again_when_the_space_rejects_the_architecture():
+    space = edge_cell_space()
+    edges = [sum(space.sample(seed).values.values()) for seed in range(40)]
+    assert set(edges) == {1, 2}
+
+
+def test_replay_of_a_rejected_values_map_names_the_reason():
+    from da_bridge import InvalidArchitectureError
+
+    space = edge_cell_space()
+    with pytest.raises(InvalidArchitectureError, match="3 edges; allowed 1..2"):
+        space.replay({"cell.e0": True, "cell.e1": True, "cell.e2": True})
+    assert space.rejection({"cell.e0": True, "cell.e1": True, "cell.e2": True}) == \
+        "3 edges; allowed 1..2"
+    assert space.rejection({"cell.e0": True, "cell.e1": False, "cell.e2": False}) is None
+
+
+def test_sample_gives_up_with_a_clear_error_when_nothing_is_valid():
+    from da_bridge import NoValidArchitectureError
+
+    with pytest.raises(NoValidArchitectureError, match=r"all 25 draws were rejected.*edges"):
+        edge_cell_space(limit=-1).sample(0, max_rejections=25)
+
+
+def test_a_compile_function_may_reject_at_forward_time():
+    from da_bridge import InvalidArchitectureError, basic
+
+    def compile_fn(values):
+        raise InvalidArchitectureError("kernel larger than the input")
+
+    arch = SearchSpace(lambda: basic("conv", compile_fn, {})).replay({})
+    with pytest.raises(InvalidArchitectureError, match="kernel larger"):
+        arch.forward({"in": 1})

@@ -9,13 +9,20 @@ sets before the first `ask`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from da_bridge.architecture import Architecture
-from da_bridge.errors import OptionError, OptionTypeError
-from da_bridge.space import SearchSpace
+from da_bridge.errors import (
+    InvalidArchitectureError,
+    NoValidArchitectureError,
+    OptionError,
+    OptionTypeError,
+)
+from da_bridge.space import MAX_REJECTIONS, SearchSpace
+
+T = TypeVar("T")
 
 DIRECTIONS = ("minimize", "maximize")
 
@@ -83,3 +90,39 @@ def check_direction(direction: str) -> str:
     if direction not in DIRECTIONS:
         raise OptionError(f"direction must be 'minimize' or 'maximize'; got {direction!r}")
     return direction
+
+
+def until_valid(draw: Callable[[], T], space: SearchSpace, *,
+                on_reject: Callable[[InvalidArchitectureError], None] | None = None,
+                max_rejections: int = MAX_REJECTIONS) -> T:
+    """Call `draw()` until it returns without `InvalidArchitectureError`.
+
+    Every searcher proposes through this, so a space that rejects some
+    architectures is searched over the valid ones; `on_reject` lets a searcher
+    learn from a rejection (a failed trial for Hyperopt, a visit for MCTS).
+
+    Raises:
+        NoValidArchitectureError: `max_rejections` draws in a row were rejected.
+
+    Example:
+        >>> from da_bridge import Discrete, SearchSpace, identity, substitution
+        >>> def cell(v):
+        ...     if v["n"] > 1:
+        ...         raise InvalidArchitectureError("too many")
+        ...     return identity()
+        >>> space = SearchSpace(lambda: substitution("cell", cell, {"n": Discrete([1, 2])}))
+        >>> draws = iter([{"cell.n": 2}, {"cell.n": 1}])
+        >>> until_valid(lambda: space.replay(next(draws)), space).values
+        {'cell.n': 1}
+    """
+    last: InvalidArchitectureError | None = None
+    for _ in range(max(1, max_rejections)):
+        try:
+            return draw()
+        except InvalidArchitectureError as exc:
+            last = exc
+            if on_reject is not None:
+                on_reject(exc)
+    raise NoValidArchitectureError(
+        f"{space!r}: all {max_rejections} draws were rejected; the last one because: {last}. "
+        "Relax the constraint or raise max_rejections") from last

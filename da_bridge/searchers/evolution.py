@@ -21,10 +21,13 @@ from typing import Any
 
 from da_bridge._rng import Seed, as_random
 from da_bridge.architecture import Architecture
-from da_bridge.errors import OptionError, ReplayError
+from da_bridge.errors import NoValidArchitectureError, OptionError, ReplayError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter
-from da_bridge.searchers.base import Proposal, Searcher
+from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
+
+#: Rejected mutations of one parent before a fresh architecture is drawn instead.
+MUTATION_TRIES = 20
 
 
 class EvolutionSearcher(Searcher):
@@ -67,7 +70,11 @@ class EvolutionSearcher(Searcher):
         else:
             contenders = self._rng.sample(list(self.population), self.sample_size)
             parent = min(contenders, key=lambda member: member[1])
-            arch = mutate(self.space, parent[0], self._rng)
+            try:  # a parent whose every neighbour is rejected gives way to a fresh draw
+                arch = until_valid(lambda: mutate(self.space, parent[0], self._rng),
+                                   self.space, max_rejections=MUTATION_TRIES)
+            except NoValidArchitectureError:
+                arch = self.space.sample(self._rng)
         return Proposal(arch, dict(arch.values))
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
@@ -117,7 +124,7 @@ def mutate(space: SearchSpace, values: Mapping[str, Any], rng: Seed | None = Non
     h, current = live[path]
     kept = {p: v for p, (_, v) in live.items() if p != path}
     kept[path] = _other_value(h, current, rng)
-    return space.sample(rng, keep=kept)
+    return space.sample(rng, keep=kept, max_rejections=MUTATION_TRIES)
 
 
 def _live(space: SearchSpace, values: Mapping[str, Any]) -> dict[str, tuple[Hyperparameter, Any]]:

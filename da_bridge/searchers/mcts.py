@@ -25,9 +25,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from da_bridge._domains import index_of, values_of
-from da_bridge.errors import OptionError
+from da_bridge.errors import InvalidArchitectureError, OptionError
 from da_bridge.hyperparameters import Hyperparameter
-from da_bridge.searchers.base import Proposal, Searcher
+from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import NamedHyperparameter, SearchSpace
 
 #: The child key of a hyperparameter that is sampled instead of branched on.
@@ -78,7 +78,16 @@ class MCTSSearcher(Searcher):
         self._losses: list[float] = []  # every loss told, sorted
 
     def ask(self) -> Proposal:
+        """The next path down the tree; a path the space rejects is told as a failed visit
+        (so UCT moves elsewhere) and another is drawn."""
+        return until_valid(self._descend, self.space, on_reject=self._reject)
+
+    def _reject(self, exc: InvalidArchitectureError) -> None:
+        self.tell(Proposal(None, {}, token=tuple(self._keys_so_far)), None)  # type: ignore[arg-type]
+
+    def _descend(self) -> Proposal:
         keys: list[Any] = []
+        self._keys_so_far = keys
         node: _Node | None = self.root
 
         def descend(h: NamedHyperparameter) -> Any:

@@ -2,13 +2,14 @@
 
 A study records, per trial, the architecture's values map and JSON form (written by the
 Optuna adapter, which owns them because `suggest_architecture` works without the runtime),
-why a trial failed or was interrupted; per study, what was searched and how the command line
+why a trial failed, was interrupted or was rejected by the space (`REJECTED_ATTR`, on
+a PRUNED trial); per study, what was searched and how the command line
 was called. Readers (`show`, the report, exports, the surrogate) use these names only.
 """
 
 from __future__ import annotations
 
-from da_bridge.adapters.optuna import ARCHITECTURE_ATTR, VALUES_ATTR
+from da_bridge.adapters.optuna import ARCHITECTURE_ATTR, REJECTED_ATTR, VALUES_ATTR
 
 #: Trial: the signal ("SIGINT"/"SIGTERM") that stopped it.
 INTERRUPTED_ATTR = "da_bridge.interrupted"
@@ -31,5 +32,5 @@ SPACE_ATTR = "da_bridge.space"
 CLI_ATTR = "da_bridge.cli"
 
 __all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "CONFIRMED_ATTR", "ERROR_ATTR", "FINGERPRINT_ATTR",
-           "INTERRUPTED_ATTR", "OWNER_ATTR", "SAMPLES_ATTR", "SPACE_ATTR", "SPREAD_ATTR",
-           "VALUES_ATTR"]
+           "INTERRUPTED_ATTR", "OWNER_ATTR", "REJECTED_ATTR", "SAMPLES_ATTR", "SPACE_ATTR",
+           "SPREAD_ATTR", "VALUES_ATTR"]

@@ -20,10 +20,11 @@ from da_bridge.adapters.optuna import (
     default_sampler,
     optuna_params,
     proposal_sampler,
+    reject,
     suggest_architecture,
 )
 from da_bridge.architecture import Architecture
-from da_bridge.errors import OptionError, OptionTypeError
+from da_bridge.errors import InvalidArchitectureError, OptionError, OptionTypeError
 from da_bridge.searchers.base import Proposal, Searcher, check_direction
 from da_bridge.space import SearchSpace
 from da_bridge.study._fingerprint import check_same, fingerprint
@@ -435,7 +436,10 @@ class _Runner:
             cast(Searcher, self.searcher).restore(history)
 
     def _evaluate(self, arch: Architecture, trial: optuna.Trial) -> Any:
-        score = self.objective(arch, trial) if self.pass_trial else self.objective(arch)
+        try:
+            score = self.objective(arch, trial) if self.pass_trial else self.objective(arch)
+        except InvalidArchitectureError as exc:  # a compile function rejected it: pruned
+            raise reject(trial, exc) from exc
         return check_score(score, len(self.directions), trial.number)
 
 

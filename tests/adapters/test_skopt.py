@@ -12,7 +12,6 @@ from strategies import enumerate_values, spaces
 
 from da_bridge import (
     Bool,
-    DABridgeError,
     Discrete,
     Float,
     Int,
@@ -131,9 +130,15 @@ def test_each_estimator_runs_thirty_trials(estimator):
     assert min(searcher.optimizer.yi) < 1e-3
 
 
+def test_past_the_exploration_limit_the_encoding_is_partial_and_still_decodes():
+    dimensions, decode = to_skopt(poster_space(), max_states=2)  # the rest from samples
+    assert {"conv.filters", "optional.include", "chain1.n"} <= {d.name for d in dimensions}
+    x = [d.rvs(n_samples=1, random_state=0)[0] for d in dimensions]
+    arch = decode(x)  # slots no sample showed take their default value
+    assert poster_space().replay(arch.values).to_json() == arch.to_json()
+
+
 def test_exploration_limits_are_errors_that_say_why():
-    with pytest.raises(DABridgeError, match="max_states=2"):
-        to_skopt(poster_space(), max_states=2)
     width = SearchSpace(lambda: substitution(
         "stack", lambda v: op("dense", {"units": Discrete([round(v["width"])])}),
         {"width": Float(1.0, 4.0)}))
