@@ -117,9 +117,9 @@ def reject(trial: optuna.trial.BaseTrial, exc: InvalidArchitectureError) -> Exce
 
 @functools.cache
 def _rejected_class() -> type:
-    optuna = require("optuna", "optuna")
+    pruned: Any = require("optuna", "optuna").TrialPruned
 
-    class RejectedArchitecture(InvalidArchitectureError, optuna.TrialPruned):
+    class RejectedArchitecture(InvalidArchitectureError, pruned):
         """The space rejected the trial's architecture; Optuna prunes the trial."""
 
     return RejectedArchitecture

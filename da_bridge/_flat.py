@@ -139,7 +139,7 @@ class _SlotFinder(Budget):
                 self._visit(child_prefix, new | _newly_structural(child, n_modules), child)
 
 
-def _joint_groups(u: Unfolding, pending: list[NamedHyperparameter], focus: frozenset | None
+def _joint_groups(u: Unfolding, pending: list[NamedHyperparameter], focus: frozenset[Any] | None
                   ) -> list[list[NamedHyperparameter]]:
     """The structural hyperparameters to try, grouped by the substitutions they feed."""
     groups: list[tuple[set[int], list[NamedHyperparameter]]] = []

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from da_bridge._domains import Slot, slot_of, values_of
-from da_bridge.errors import InvalidArchitectureError, SpaceError, SpaceTooLargeError
+from da_bridge.errors import InvalidArchitectureError, ReplayError, SpaceError, SpaceTooLargeError
 from da_bridge.hyperparameters import Dependent, Hyperparameter
 from da_bridge.space import SearchSpace, Unfolding
 
@@ -117,9 +117,7 @@ class Budget:
         if self.states > self.max_states:
             raise SpaceTooLargeError(f"exploring {self.space!r} needs more than max_states="
                                 f"{self.max_states} fresh instances")
-        u = self.space.unfold()
-        for path, value in prefix.items():
-            u.assign_path(path, value)
+        u = _unfolded_in_order(self.space, prefix)
         self.modules += u.n_modules()
         if self.modules > MAX_MODULES:
             raise SpaceTooLargeError(f"exploring {self.space!r} builds more than {MAX_MODULES:,} "
@@ -277,3 +275,25 @@ def _first_overlap(revealed: list[frozenset[Any]]) -> tuple[int, int] | None:
         if revealed[i] & revealed[j]:
             return i, j
     return None
+
+
+def _unfolded_in_order(space: SearchSpace, prefix: Mapping[str, Any]) -> Unfolding:
+    """`space` with the values of `prefix` assigned in unfolding order, as `next()` asks.
+
+    Order matters for names: a hyperparameter shared by two branches is named after the
+    module that uses it first, so assigning a later branch first would name it differently
+    from every other unfolding of the same architecture. Prefix values that `next()` does
+    not ask for yet (it waits on a hyperparameter outside the prefix) go in pending order.
+    """
+    u, remaining = space.unfold(), dict(prefix)
+    while remaining:
+        h = u.next()
+        if h is not None and h.name in remaining:
+            u.assign(remaining.pop(h.name))
+            continue
+        name = next((p.name for p in u.pending() if p.name in remaining), None)
+        if name is None:
+            raise ReplayError(f"{sorted(remaining)[:3]} are not live hyperparameters of "
+                              f"{space!r} with the values assigned before them")
+        u.assign_path(name, remaining.pop(name))
+    return u

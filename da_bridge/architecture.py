@@ -94,10 +94,10 @@ class Architecture:
                     port.val = args[name]
             outs = self._forward_fn(module)(args)
             _check_outputs(module, outs)
-            for name, port in module.outputs.items():
-                results[id(port)] = outs[name]
+            for name, out_port in module.outputs.items():
+                results[id(out_port)] = outs[name]
                 if keep_values:
-                    port.val = outs[name]
+                    out_port.val = outs[name]
         return {name: results[id(port)] for name, port in self.outputs.items()}
 
     def _forward_fn(self, module: Module) -> Any:

@@ -10,7 +10,7 @@ import pytest
 from hyperopt import Trials, anneal, fmin, rand, tpe
 from hyperopt.pyll_utils import expr_to_config
 from hypothesis import HealthCheck, given, settings
-from strategies import enumerate_values, spaces
+from strategies import build_space, enumerate_values, spaces
 
 from da_bridge import (
     Bool,
@@ -227,3 +227,16 @@ def test_flat_searcher_restores_and_a_copied_proposal_closes_its_trial():
         assert set(asked["misc"]["vals"]) == set(rebuilt["misc"]["vals"])  # every label, flat
         assert all(len(v) == 1 for v in rebuilt["misc"]["vals"].values())
     assert poster_space().replay(restored.ask().values)
+
+
+@pytest.mark.xfail(strict=True, reason=(
+    "known bug: a hyperparameter shared by two branches is named after the module that uses "
+    "it first; a joint structural choice in the Hyperopt tree reveals the later branch first, "
+    "so the tree labels it under the other branch's path and the round trip loses its value"))
+def test_a_hyperparameter_shared_across_split_branches_round_trips():
+    space = build_space(("split_combine", (
+        "or", (("leaf", "conv", (("pool", "flag0"),)),
+               ("optional", ("leaf", "conv", (("pool", "flag0"),)), ("new",))), False), False))
+    compiled = _compile(space, False, MAX_STATES)
+    for values in enumerate_values(space, 200):
+        assert from_hyperopt(space, compiled.raw(values)).values == space.replay(values).values
