@@ -30,13 +30,10 @@ from collections import ChainMap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from da_bridge import _paths
-from da_bridge._graph import Graph, check_fragment
+from da_bridge._graph import Graph, check_fragment, run_substitution
 from da_bridge.errors import (
-    DABridgeError,
     InvalidArchitectureError,
     SpaceTooLargeError,
-    SubstitutionError,
 )
 from da_bridge.hyperparameters import Dependent, Hyperparameter
 from da_bridge.modules import Module
@@ -258,14 +255,7 @@ def _fire_into(local: Graph, graph: Graph, module: Module, values: Mapping) -> N
     start = len(local.modules)
     properties = {**module.fixed, **{p: _value(h, values)
                                      for p, h in module.hyperparameters.items()}}
-    with _paths.building(local, local.namespace, module.path):
-        try:
-            fragment = module.fn(properties)
-        except DABridgeError:
-            raise
-        except Exception as exc:
-            raise SubstitutionError(
-                f"substitution {module.path!r} raised {type(exc).__name__}: {exc}") from exc
+    fragment = run_substitution(local, module, properties)
     _, outputs = check_fragment(fragment, f"substitution {module.path!r}")
     used = {name: outputs[name] for name, old in module.outputs.items()
             if name in outputs and (any(t.module.alive for t in old.targets)

@@ -156,14 +156,7 @@ class Graph:
 
     def _fire(self, module: Module) -> None:
         start = len(self.modules)
-        with _paths.building(self, self.namespace, module.path):
-            try:
-                fragment = module.fn(module.values)
-            except DABridgeError:
-                raise
-            except Exception as exc:
-                raise SubstitutionError(
-                    f"substitution {module.path!r} raised {type(exc).__name__}: {exc}") from exc
+        fragment = run_substitution(self, module, module.values)
         inputs, outputs = check_fragment(fragment, f"substitution {module.path!r}")
         _check_ports(module, inputs, outputs)
         # Only what feeds a used output is live: a dangling output's branch is not.
@@ -200,6 +193,18 @@ class Graph:
         """The modules reachable from the outputs, in creation order."""
         live = _reachable(0, len(self.modules), self.outputs.values())
         return [m for m in self.modules if m.index in live]
+
+
+def run_substitution(graph: Graph, module: Module, values: dict[str, Any]) -> Any:
+    """What `module`'s function returns for `values`, built into `graph` under its path."""
+    with _paths.building(graph, graph.namespace, module.path):
+        try:
+            return module.fn(values)
+        except DABridgeError:
+            raise
+        except Exception as exc:
+            raise SubstitutionError(
+                f"substitution {module.path!r} raised {type(exc).__name__}: {exc}") from exc
 
 
 def check_fragment(fragment: Any, where: str) -> tuple[dict[str, Input], dict[str, Output]]:

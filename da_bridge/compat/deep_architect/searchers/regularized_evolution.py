@@ -76,11 +76,7 @@ class _Evolution(_EvolutionSearcher):
 
 
 def _live(space: Any, values: dict) -> list[tuple[str, Any]]:
-    u, live = space.unfold(), []
-    while (h := u.next()) is not None:
-        live.append((h.name, h.hyperparameter))
-        u.assign(h.decode(values[h.name], h.name))
-    return live
+    return [(h.name, h.hyperparameter) for h, _ in space.live(values)]
 
 
 class EvolutionSearcher(EngineSearcher):
