@@ -69,13 +69,19 @@ class EvolutionSearcher(Searcher):
             arch = self.space.sample(self._rng)
         else:
             contenders = self._rng.sample(list(self.population), self.sample_size)
-            parent = min(contenders, key=lambda member: member[1])
-            try:  # a parent whose every neighbour is rejected gives way to a fresh draw
-                arch = until_valid(lambda: mutate(self.space, parent[0], self._rng),
-                                   self.space, max_rejections=MUTATION_TRIES)
-            except NoValidArchitectureError:
-                arch = self.space.sample(self._rng)
+            arch = self._child(min(contenders, key=lambda member: member[1])[0])
         return Proposal(arch, dict(arch.values))
+
+    def _child(self, parent: dict[str, Any]) -> Architecture:
+        try:  # a parent whose every neighbour is rejected gives way to a fresh draw
+            return until_valid(lambda: self._mutate(parent), self.space,
+                               max_rejections=MUTATION_TRIES)
+        except NoValidArchitectureError:
+            return self.space.sample(self._rng)
+
+    def _mutate(self, parent: dict[str, Any]) -> Architecture:
+        """One mutation of `parent` (subclasses choose what may change)."""
+        return mutate(self.space, parent, self._rng)
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
         loss = self.loss(score)

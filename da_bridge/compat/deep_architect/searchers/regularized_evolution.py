@@ -14,10 +14,8 @@ from collections.abc import Callable
 from typing import Any
 
 from da_bridge.compat.deep_architect.searchers.common import EngineSearcher
-from da_bridge.errors import NoValidArchitectureError
 from da_bridge.modules import Fragment
-from da_bridge.searchers.base import Proposal, until_valid
-from da_bridge.searchers.evolution import MUTATION_TRIES
+from da_bridge.searchers.base import Proposal
 from da_bridge.searchers.evolution import EvolutionSearcher as _EvolutionSearcher
 from da_bridge.searchers.evolution import mutate as _mutate
 
@@ -49,22 +47,11 @@ class _Evolution(_EvolutionSearcher):
         super().__init__(space, seed=seed, population_size=P, sample_size=S)
         self.mutatable, self.regularized = mutatable_fn, regularized
 
-    def ask(self) -> Proposal:
-        if len(self.population) < self.population_size:
-            return super().ask()
-        contenders = self._rng.sample(list(self.population), self.sample_size)
-        parent = min(contenders, key=lambda member: member[1])[0]
+    def _mutate(self, parent: dict[str, Any]) -> Any:
         paths = [name for name, h in _live(self.space, parent) if self.mutatable(_Named(name, h))]
         if not paths:
-            arch = self.space.replay(parent)
-        else:
-            try:
-                arch = until_valid(lambda: _mutate(self.space, parent, self._rng,
-                                                   path=self._rng.choice(paths)),
-                                   self.space, max_rejections=MUTATION_TRIES)
-            except NoValidArchitectureError:
-                arch = self.space.sample(self._rng)
-        return Proposal(arch, dict(arch.values))
+            return self.space.replay(parent)
+        return _mutate(self.space, parent, self._rng, path=self._rng.choice(paths))
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
         loss = self.loss(score)
