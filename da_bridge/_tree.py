@@ -5,8 +5,8 @@ dependent hyperparameters. The tree is built by replaying prefixes of assignment
 instances: each node holds the plain hyperparameters live there (leaves) and the structural
 choices; a choice lists, for every combination of its values, the node it reveals.
 Structural hyperparameters that interact (feed the same substitution, or reveal the same
-hyperparameter) form one joint choice. `count_space` (what `SearchSpace.count()` returns) is
-the tree's arithmetic: independent groups multiply, the branches of a choice add up.
+hyperparameter) form one joint choice. The Hyperopt adapter compiles the tree into nested
+`hp.choice`s; `SearchSpace.count()` uses the local instances of `_counting` instead.
 """
 
 from __future__ import annotations
@@ -89,17 +89,6 @@ def tree(space: SearchSpace, *, max_states: int = MAX_STATES) -> Node:
     return _TreeBuilder(space, max_states).node({}, None, frozenset())[0]
 
 
-def count_space(space: SearchSpace) -> float:
-    """The number of distinct full assignments of `space` (`math.inf` if continuous).
-
-    Counting is the tree's arithmetic: independent groups multiply, the branches of a
-    choice add up. The tree has one node per explored combination, not per architecture.
-    """
-    try:
-        return _TreeBuilder(space, math.inf).node({}, None, frozenset())[0].count()
-    except _ContinuousChoice:
-        return math.inf  # every value of a continuous structural choice is an architecture
-
 
 #: Modules exploration may build in all (large instances exhaust it before `max_states`).
 MAX_MODULES = 50_000
@@ -117,7 +106,12 @@ class Budget:
         if self.states > self.max_states:
             raise SpaceTooLargeError(f"exploring {self.space!r} needs more than max_states="
                                 f"{self.max_states} fresh instances")
-        u = _unfolded_in_order(self.space, prefix)
+        try:
+            u = _unfolded_in_order(self.space, prefix)
+        except ReplayError:  # a path of the prefix exists only in the order it was found in
+            u = self.space.unfold()
+            for path, value in prefix.items():
+                u.assign_path(path, value)
         self.modules += u.n_modules()
         if self.modules > MAX_MODULES:
             raise SpaceTooLargeError(f"exploring {self.space!r} builds more than {MAX_MODULES:,} "

@@ -42,7 +42,6 @@ FORBIDDEN = {  # layer -> packages it must not import
 }
 #: Function-level imports of our own modules that are allowed, and why.
 LAZY_OWN_IMPORTS = {
-    ("da_bridge.space", "da_bridge._tree"),  # counting builds instances of SearchSpace
     ("da_bridge.adapters.optuna", "da_bridge.adapters._snapshot"),  # imports optuna eagerly
     # its layer classes subclass keras.layers.Layer, so it imports keras when imported
     ("da_bridge.spaces.augment.compile", "da_bridge.spaces.augment.layers"),
