@@ -210,8 +210,10 @@ def test_ctrl_c_prints_one_line_exits_130_and_the_study_resumes(workdir):
     env = {**os.environ, "DA_BRIDGE_RUNS": str(workdir / "runs")}
     args = [SCRIPT, "search", "poster", "--objective", "slow_i20:slow", "--trials", "6",
             "--study", "ctrlc", "--seed", "0", "--no-progress"]
+    # A child inherits an ignored SIGINT (as a test runner may leave it): give it Ctrl-C back.
     process = subprocess.Popen(args, cwd=workdir, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.PIPE, text=True)
+                               stderr=subprocess.PIPE, text=True,
+                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not (workdir / "started-1").exists() and time.monotonic() < deadline:
         time.sleep(0.02)  # trial 0 done, trial 1 running: Ctrl-C now
