@@ -272,7 +272,8 @@ class SearchSpace:
 
         def step(u: Unfolding) -> None:
             h = u.next()
-            assert h is not None  # draw_valid steps only while something is pending
+            if h is None:  # draw_valid steps only while something is pending
+                raise AssignmentError("the instance is fully specified; there is nothing to draw")
             u.assign(kept_or_drawn(h))
 
         return draw_valid(self, step, max_rejections=max_rejections)
