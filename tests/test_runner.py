@@ -231,7 +231,7 @@ def test_parallel_jobs_use_the_constant_liar_and_sequential_runs_do_not():
     parallel = search(poster_space(), width, n_trials=4, n_jobs=2, seed=0, storage=":memory:")
     tpe = parallel.study.sampler.sampler  # ReadOncePerTrial around TPE
     assert isinstance(tpe, optuna.samplers.TPESampler) and tpe._constant_liar
-    sequential = search(poster_space(), width, n_trials=2, seed=0, storage=":memory:")
+    sequential = search(poster_space(), width, "optuna", n_trials=2, seed=0, storage=":memory:")
     assert isinstance(sequential.study.sampler, optuna.samplers.TPESampler)
     assert not sequential.study.sampler._constant_liar
 
