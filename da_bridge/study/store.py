@@ -6,7 +6,9 @@ so runs can be resumed, listed and replayed after the process ends. Any
 Optuna storage URL works too (`sqlite:///runs.db`, `postgresql://...`): RDB
 storages get heartbeats so a killed worker's trial is failed and retried
 once instead of staying RUNNING forever, and every call to a database is
-retried while the server cannot be reached (`db_retry` seconds).
+retried while the server cannot be reached (`db_retry` seconds). Many workers
+can share one caching proxy in front of the database (`grpc://HOST:PORT`, see
+`da_bridge.study.proxy`), with the same heartbeats and retries.
 
 The journal file is locked by the kernel (a killed process frees it), and a
 tail a crash or a full disk damaged is set aside and cut off at the next open
@@ -38,6 +40,7 @@ HEARTBEAT_INTERVAL = 10  # seconds between heartbeats of a running trial
 GRACE_PERIOD = 30  # seconds without heartbeat before a trial counts as dead
 CONNECT_TIMEOUT = 10  # seconds to wait for a database server
 MEMORY = ":memory:"
+PROXY_SCHEME = "grpc://"
 
 
 def runs_dir() -> Path:
@@ -61,8 +64,9 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
     Args:
         storage: None for `./da_runs/<study_name>.journal`; ":memory:" for a
             store that ends with the process; a `.journal`/`.log`
-            path; an Optuna URL (`sqlite:///`, `postgresql://`, `mysql://`); or
-            an Optuna storage object, returned as is.
+            path; an Optuna URL (`sqlite:///`, `postgresql://`, `mysql://`); a
+            `grpc://HOST:PORT` storage proxy (`da-bridge proxy`, see
+            `da_bridge.study.proxy`); or an Optuna storage object, returned as is.
         study_name: Names the journal file when `storage` is None.
         heartbeat: Turn on heartbeats and one retry of dead trials (RDB only).
         heartbeat_interval: Seconds between heartbeats (default `HEARTBEAT_INTERVAL`).
@@ -92,6 +96,12 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
     if text.startswith("journal://"):
         return _journal(optuna, Path(text.removeprefix("journal://")))
     timing = _check_timing(heartbeat_interval, grace_period, connect_timeout, db_retry)
+    if text.startswith(PROXY_SCHEME):  # `da-bridge proxy` in front of the database
+        from da_bridge.study.proxy import open_proxy
+
+        interval, grace, connect, retry = timing
+        return open_proxy(text, heartbeat=heartbeat, heartbeat_interval=interval,
+                          grace_period=grace, connect_timeout=connect, db_retry=retry)
     return _rdb(optuna, database_url(text), heartbeat, *timing)
 
 

@@ -1,0 +1,309 @@
+"""One storage proxy between many workers and the database: Optuna's gRPC proxy, for workers.
+
+`da-bridge proxy --storage URL --port N` (or `start_proxy(URL, port=N)`) runs Optuna's gRPC
+storage proxy (`optuna.storages.run_grpc_proxy_server`) in front of a database, and workers
+open `grpc://HOST:N` instead of the database URL. The proxy keeps the study in memory (only
+trials that changed are read again) and each worker keeps its own copy (only trials that
+changed are sent), so a worker's proposal costs it a few small messages instead of dozens of
+SQL statements, and the database sees one client instead of hundreds.
+
+Optuna's proxy has no heartbeats and no lock, which the workers' guarantees rest on; this
+proxy adds them as a second gRPC service next to Optuna's:
+
+- a running trial's heartbeat goes through the proxy into the database, and a worker asks the
+  proxy which trials' heartbeats are older than its grace period, so a killed worker's trial
+  is failed and retried once, as with the database itself;
+- the workers' "is there room? create the trial" lock (`max_trials`) is the same PostgreSQL
+  advisory lock, taken by the proxy for the worker and given up when the worker releases it,
+  when its call is cancelled, or after `LOCK_LEASE` seconds (a worker killed while holding it);
+- a trial's parameters and attributes are written in one call (one transaction).
+
+Workers going through the proxy and workers on the database directly can share a study.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import logging
+import threading
+import uuid
+import warnings
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from da_bridge._imports import require
+from da_bridge.errors import OptionError, StoreError
+from da_bridge.study._optuna_internals import proxy_server
+
+logger = logging.getLogger(__name__)
+
+SCHEME = "grpc://"
+SERVICE = "da_bridge.Workers"
+DEFAULT_PORT = 13000
+DEFAULT_THREADS = 64
+#: Seconds the proxy holds a worker's creation lock at most (the worker holds it for
+#: milliseconds: one look at the study and one new trial).
+LOCK_LEASE = 30.0
+
+
+def proxy_address(url: str) -> tuple[str, int]:
+    """Host and port of a `grpc://HOST:PORT` storage URL.
+
+    Example:
+        >>> proxy_address("grpc://10.0.0.5:13000")
+        ('10.0.0.5', 13000)
+    """
+    host, _, port = url.removeprefix(SCHEME).rstrip("/").rpartition(":")
+    if not url.startswith(SCHEME) or not host or not port.isdigit():
+        raise OptionError(f"a storage proxy URL is grpc://HOST:PORT; got {url!r}")
+    return host.strip("[]"), int(port)
+
+
+class ProxyServer:
+    """A running proxy (`start_proxy`): its `port`, `stop()`, and `wait()` until stopped."""
+
+    def __init__(self, server: Any, port: int, storage: Any, location: str) -> None:
+        self._server, self.port, self.storage, self.location = server, port, storage, location
+
+    def wait(self) -> None:
+        """Block until the server stops."""
+        self._server.wait_for_termination()
+
+    def stop(self, grace: float | None = 1.0) -> None:
+        """Stop serving (calls still running get `grace` seconds)."""
+        self._server.stop(grace).wait()
+
+
+def start_proxy(storage: str, *, host: str = "127.0.0.1", port: int = DEFAULT_PORT,
+                threads: int = DEFAULT_THREADS, connect_timeout: float | None = None,
+                db_retry: float | None = None) -> ProxyServer:
+    """Start a storage proxy for the database `storage` in this process (in threads).
+
+    Args:
+        storage: A database URL (`postgresql://...`, `mysql://...`).
+        host: The address to listen on (`0.0.0.0` for every interface).
+        port: The port to listen on; 0 picks a free one (see `ProxyServer.port`).
+        threads: Calls served at once (a worker waiting for the creation lock holds one).
+        connect_timeout: Seconds to wait for the database server.
+        db_retry: Seconds to retry while the database cannot be reached.
+
+    Raises:
+        OptionError: `storage` is not a database server's URL.
+        StoreError: the database cannot be opened, or the port is taken.
+    """
+    from da_bridge.study.store import open_storage, redact_url
+
+    if not isinstance(storage, str) or "://" not in storage or \
+            storage.startswith(("sqlite", "journal://", SCHEME)):
+        raise OptionError(f"the proxy serves a database server (postgresql://..., "
+                          f"mysql://...); got {storage!r}")
+    opened = open_storage(storage, "_", connect_timeout=connect_timeout, db_retry=db_retry)
+    where = redact_url(storage)
+    server = proxy_server(opened, threads)
+    server.add_generic_rpc_handlers((_Service(opened).handler(),))
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:
+        bound = 0
+    if not bound:
+        raise StoreError(f"the proxy cannot listen on {host}:{port}: is the port taken?")
+    server.start()
+    logger.info("storage proxy for %s listening on %s:%d", where, host, bound)
+    return ProxyServer(server, bound, opened, where)
+
+
+class _Service:
+    """The calls Optuna's proxy lacks: heartbeats, stale trials, the creation lock, writes."""
+
+    def __init__(self, storage: Any) -> None:
+        self.storage = storage
+        self._stale_lock = threading.Lock()
+        self._locks: dict[str, Any] = {}
+        self._locks_lock = threading.Lock()
+
+    def handler(self) -> Any:
+        grpc = require("grpc", "grpc")
+        methods = {"Heartbeat": self.heartbeat, "StaleTrials": self.stale_trials,
+                   "Lock": self.lock, "Unlock": self.unlock, "WriteTrial": self.write_trial}
+        return grpc.method_handlers_generic_handler(SERVICE, {
+            name: grpc.unary_unary_rpc_method_handler(
+                _answering(fn), request_deserializer=json.loads,
+                response_serializer=lambda value: json.dumps(value).encode())
+            for name, fn in methods.items()})
+
+    def heartbeat(self, request: dict[str, Any], context: Any) -> None:
+        self.storage.record_heartbeat(request["trial_id"])
+
+    def stale_trials(self, request: dict[str, Any], context: Any) -> list[int]:
+        rdb = self.storage._rdb
+        with self._stale_lock:  # each worker names its own grace period
+            rdb.heartbeat_interval = request["interval"]
+            rdb.grace_period = request["grace"]
+            return list(self.storage._get_stale_trial_ids(request["study_id"]))
+
+    def lock(self, request: dict[str, Any], context: Any) -> str:
+        from da_bridge.study.worker import _CreationLock
+
+        held = _CreationLock(self.storage, request["study_name"])
+        held.acquire()
+        token = uuid.uuid4().hex
+        if not context.is_active():  # the worker gave up (or died) while waiting
+            held.release()
+            return token
+        timer = threading.Timer(LOCK_LEASE, self._expire, (token,))
+        timer.daemon = True
+        with self._locks_lock:
+            self._locks[token] = (held, timer)
+        timer.start()
+        return token
+
+    def unlock(self, request: dict[str, Any], context: Any) -> None:
+        with self._locks_lock:
+            entry = self._locks.pop(request["token"], None)
+        if entry is not None:
+            entry[1].cancel()
+            entry[0].release()
+
+    def _expire(self, token: str) -> None:
+        with self._locks_lock:
+            entry = self._locks.pop(token, None)
+        if entry is not None:
+            logger.warning("a worker held the creation lock for %.0f s (killed?); released it",
+                           LOCK_LEASE)
+            entry[0].release()
+
+    def write_trial(self, request: dict[str, Any], context: Any) -> None:
+        distributions = require("optuna.distributions", "optuna")
+        params = [(name, value, distributions.json_to_distribution(dist))
+                  for name, value, dist in request["params"]]
+        self.storage.write_trial(request["trial_id"], params,
+                                 [tuple(a) for a in request["user_attrs"]],
+                                 [tuple(a) for a in request["system_attrs"]])
+
+
+def _answering(fn: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
+    """`fn` with Optuna's errors sent as the status codes Optuna's proxy client reads."""
+    def call(request: dict[str, Any], context: Any) -> Any:
+        grpc = require("grpc", "grpc")
+        optuna = require("optuna", "optuna")
+        try:
+            answer = fn(request, context)
+            return True if answer is None else answer  # grpc sends nothing for None
+        except KeyError as exc:
+            context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+        except optuna.exceptions.UpdateFinishedTrialError as exc:
+            context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        except ValueError as exc:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+
+    return call
+
+
+def open_proxy(url: str, *, heartbeat: bool = True, heartbeat_interval: float = 10,
+               grace_period: float = 30, connect_timeout: float = 10,
+               db_retry: float = 60) -> Any:
+    """A worker's storage behind the proxy at `grpc://HOST:PORT`, with heartbeats.
+
+    Raises:
+        StoreError: no proxy answers there within `connect_timeout` seconds.
+    """
+    from da_bridge.study._retry import retrying_storage
+
+    host, port = proxy_address(url)
+    client = _client_class()(host, port, heartbeat_interval if heartbeat else None,
+                             grace_period)
+    try:
+        client.wait_server_ready(timeout=connect_timeout)
+    except ConnectionError:
+        client.close()
+        raise StoreError(f"no storage proxy answers at {url} (after {connect_timeout} s); "
+                         "start one with `da-bridge proxy --storage URL --port PORT`") from None
+    return retrying_storage(client, client, repr(url), db_retry)
+
+
+@functools.cache
+def _client_class() -> type:
+    optuna = require("optuna", "optuna")
+    from da_bridge.study._optuna_internals import heartbeat_base
+
+    class ProxyClient(optuna.storages.GrpcStorageProxy, heartbeat_base()):  # type: ignore[misc,name-defined]
+        """Optuna's proxy client, with the heartbeats, lock and writes of `_Service`."""
+
+        def __init__(self, host: str, port: int, interval: float | None,
+                     grace: float) -> None:
+            self.heartbeat_interval, self.grace_period = interval, grace
+            self.url = f"{SCHEME}{host}:{port}"
+            with _quiet(optuna):
+                super().__init__(host=host, port=port)
+
+        def _setup(self) -> None:
+            super()._setup()
+            codec = {"request_serializer": lambda value: json.dumps(value).encode(),
+                     "response_deserializer": json.loads}
+            self._calls = {name: self._channel.unary_unary(f"/{SERVICE}/{name}", **codec)
+                           for name in ("Heartbeat", "StaleTrials", "Lock", "Unlock",
+                                        "WriteTrial")}
+
+        def __getstate__(self) -> dict[Any, Any]:
+            state = super().__getstate__()
+            state.pop("_calls", None)
+            return state
+
+        def _call(self, name: str, **request: Any) -> Any:
+            grpc = require("grpc", "grpc")
+            try:
+                return self._calls[name](request)
+            except grpc.RpcError as exc:
+                code = exc.code()
+                if code == grpc.StatusCode.NOT_FOUND:
+                    raise KeyError(exc.details()) from exc
+                if code == grpc.StatusCode.FAILED_PRECONDITION:
+                    raise optuna.exceptions.UpdateFinishedTrialError(exc.details()) from exc
+                if code == grpc.StatusCode.INVALID_ARGUMENT:
+                    raise ValueError(exc.details()) from exc
+                raise
+
+        def record_heartbeat(self, trial_id: int) -> None:
+            self._call("Heartbeat", trial_id=trial_id)
+
+        def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+            return list(self._call("StaleTrials", study_id=study_id,
+                                   interval=self.heartbeat_interval, grace=self.grace_period))
+
+        def get_heartbeat_interval(self) -> Any:
+            return self.heartbeat_interval
+
+        def get_heartbeat_stale_trial_callback(self) -> Any:
+            if self.heartbeat_interval is None:
+                return None
+            with _quiet(optuna):
+                return optuna.storages.RetryHeartbeatStaleTrialCallback(max_retry=1)
+
+        def write_trial(self, trial_id: int, params: list[tuple[str, float, Any]],
+                        user_attrs: list[tuple[str, Any]],
+                        system_attrs: list[tuple[str, Any]]) -> None:
+            dist_json = optuna.distributions.distribution_to_json
+            self._call("WriteTrial", trial_id=trial_id,
+                       params=[(n, v, dist_json(d)) for n, v, d in params],
+                       user_attrs=user_attrs, system_attrs=system_attrs)
+
+        def remote_lock(self, study_name: str) -> str:
+            return str(self._call("Lock", study_name=study_name))
+
+        def remote_unlock(self, token: str) -> None:
+            self._call("Unlock", token=token)
+
+        def remove_session(self) -> None:
+            """Nothing to reset between retries (the channel reconnects by itself)."""
+
+    return ProxyClient
+
+
+@contextlib.contextmanager
+def _quiet(optuna: Any) -> Iterator[None]:
+    """Optuna marks its proxy experimental; da_bridge tests it, so the warning is noise."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        yield
