@@ -49,8 +49,8 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     stopped = threading.Event()
     previous = {s: signal.signal(s, lambda *_: stopped.set())
                 for s in (signal.SIGINT, signal.SIGTERM)}
-    # the line a script waits for (the port, when --port 0 picked one)
-    _output.info(f"proxy: serving {proxy.location} at grpc://{args.host}:{proxy.port}")
+    # the line a script waits for (the port, when --port 0 picked one): one unwrapped line
+    sys.stdout.write(f"proxy: serving {proxy.location} at grpc://{args.host}:{proxy.port}\n")
     sys.stdout.flush()
     try:
         while not stopped.wait(0.5):

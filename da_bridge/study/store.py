@@ -30,6 +30,7 @@ from da_bridge.errors import MissingExtraError, OptionError, StoreError
 from da_bridge.study._journal import journal_backend
 from da_bridge.study._optuna_internals import cached_storage
 from da_bridge.study._optuna_internals import storage_location as storage_location  # public here
+from da_bridge.study._proxy_client import open_proxy
 from da_bridge.study._retry import DB_RETRY, retrying_storage
 
 if TYPE_CHECKING:
@@ -40,7 +41,6 @@ HEARTBEAT_INTERVAL = 10  # seconds between heartbeats of a running trial
 GRACE_PERIOD = 30  # seconds without heartbeat before a trial counts as dead
 CONNECT_TIMEOUT = 10  # seconds to wait for a database server
 MEMORY = ":memory:"
-PROXY_SCHEME = "grpc://"
 
 
 def runs_dir() -> Path:
@@ -96,9 +96,7 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
     if text.startswith("journal://"):
         return _journal(optuna, Path(text.removeprefix("journal://")))
     timing = _check_timing(heartbeat_interval, grace_period, connect_timeout, db_retry)
-    if text.startswith(PROXY_SCHEME):  # `da-bridge proxy` in front of the database
-        from da_bridge.study.proxy import open_proxy
-
+    if text.startswith("grpc://"):  # `da-bridge proxy` in front of the database
         interval, grace, connect, retry = timing
         return open_proxy(text, heartbeat=heartbeat, heartbeat_interval=interval,
                           grace_period=grace, connect_timeout=connect, db_retry=retry)

@@ -62,6 +62,9 @@ __all__ = ["WorkerResult", "run_worker"]
 logger = logging.getLogger(__name__)
 
 _CREATE_ATTEMPTS = 8
+#: Finished trials the default sampler models at most, besides the best 25 (see
+#: `da_bridge.adapters._snapshot`): up to 1,025 trials it sees them all.
+SAMPLER_HISTORY = 1000
 
 
 @dataclass
@@ -176,7 +179,8 @@ def run_worker(
                                   db_retry=db_retry))
     guarded = _flushing(guard(objective, stop, trial_timeout), opened)
     if sampler is None and searcher == "optuna":
-        sampler = default_sampler(seed, n_jobs=2)  # constant liar: mind the others' trials
+        # constant liar: mind the others' trials; a bounded history: a flat cost per proposal
+        sampler = default_sampler(seed, n_jobs=2, history=SAMPLER_HISTORY)
     runner = _Runner(space, guarded, searcher, directions, seed, sampler)
     runner.marks_interrupts = False  # `guard` marks them with the signal's name
     study = _open_study(opened, study_name, runner, directions, pruner, seed, study_attrs)
