@@ -60,7 +60,8 @@ class _Calls:
     _inner: Any
 
     def _setup(self, inner: Any) -> None:
-        self._inner, self._pending, self._batch_lock = inner, {}, threading.RLock()
+        self._inner, self._batch_lock = inner, threading.RLock()
+        self._pending: dict[int, _Pending] = {}
         self._mine: dict[int, Any] = {}  # trial id -> this worker's copy of its running trial
         self._created: dict[int, int] = {}  # trial id -> study id, of the trials it created
         self._fresh: tuple[int, int, float, list[Any]] | None = None
