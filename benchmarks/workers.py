@@ -10,8 +10,9 @@ start-up and imports are left out (each worker warms up on a few in-memory trial
 as a long-running worker has, and all start together).
 
 CPU per trial is process CPU time (robust on a busy machine, unlike wall time): the
-workers' (sampler, adapter, storage client), the proxy's, and the PostgreSQL server's
-(when this script started it), each over the trials of the run.
+workers' (sampler, adapter, storage client) from the end of each worker's first trial on
+(opening the store and the study are start-up), the proxy's and the PostgreSQL server's
+(when this script started it) over the whole run.
 
 `--history 100 1000 5000` measures instead what one more trial costs one worker (zero-cost
 objective) in a study that already holds that many finished trials, direct and via the
@@ -68,10 +69,25 @@ def work(url: str, study: str, n_trials: int, seed: int, sleep: float, searcher:
     # then start together: staggered imports on busy cores are start-up, not throughput.
     search(poster_space(), sleeper(0), searcher, n_trials=3, storage=":memory:")
     ready.wait()
-    started = time.process_time()
+    first = Steady()
     run_worker(url, study, sleeper(sleep), poster_space(), n_trials=n_trials, seed=seed,
-               searcher=searcher, direction="maximize")
-    cpu.put(time.process_time() - started)
+               searcher=searcher, direction="maximize", callbacks=[first])
+    cpu.put((time.process_time() - first.cpu, n_trials - 1))
+
+
+class Steady:
+    """A run_worker callback noting the CPU time when the first trial ends: the CPU after it
+    is the steady cost per trial (opening the store and the study are left out)."""
+
+    def __init__(self, meter: Meter | None = None) -> None:
+        self.cpu = self.wall = math.nan
+        self.meter, self.before = meter, (math.nan, math.nan)
+
+    def __call__(self, study, trial) -> None:
+        if math.isnan(self.cpu):
+            if self.meter is not None:
+                self.before = self.meter.read()
+            self.cpu, self.wall = time.process_time(), time.perf_counter()
 
 
 class Meter:
@@ -126,7 +142,8 @@ def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: 
     before = meter.read()
     for process in processes:
         process.start()
-    cpu = sum(cpu_seconds.get() for _ in processes)  # before join: a full queue blocks exit
+    # before join: a full queue blocks exit
+    spent, counted = map(sum, zip(*(cpu_seconds.get() for _ in processes), strict=True))
     for process in processes:
         process.join()
         if process.exitcode != 0:
@@ -139,7 +156,7 @@ def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: 
     first = min(t.datetime_start for t in done)
     span = (max(t.datetime_complete for t in done) - first).total_seconds()
     return {"mode": mode, "workers": workers, "span": span, "total": total,
-            "rate": trials / span, "cpu": cpu / trials,
+            "rate": trials / span, "cpu": spent / counted,
             "proxy": (after[0] - before[0]) / trials, "server": (after[1] - before[1]) / trials}
 
 
@@ -258,12 +275,12 @@ def history(args: argparse.Namespace, database: str, postmaster: int | None) -> 
             held = len(target.get_trials(deepcopy=False))
             target.add_trials(made.trials[held:size])
             for mode, url in (("direct", database), ("proxy", grpc_url)):
-                before, cpu, wall = meter.read(), time.process_time(), time.perf_counter()
-                run_worker(url, name, sleeper(0), space, n_trials=args.probe,
-                           seed=size, direction="maximize")
-                cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+                first = Steady(meter)
+                run_worker(url, name, sleeper(0), space, n_trials=args.probe + 1,
+                           seed=size, direction="maximize", callbacks=[first])
+                cpu, wall = time.process_time() - first.cpu, time.perf_counter() - first.wall
                 after = meter.read()
-                cells = [(after[i] - before[i]) / args.probe * 1e3 for i in (0, 1)]
+                cells = [(after[i] - first.before[i]) / args.probe * 1e3 for i in (0, 1)]
                 print(f"{size:>8} {mode:>6} {wall / args.probe * 1e3:>8.1f} ms "
                       f"{cpu / args.probe * 1e3:>8.1f} ms "
                       + " ".join(f"{'-' if math.isnan(v) else f'{v:.1f} ms':>{w}}"

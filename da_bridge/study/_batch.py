@@ -16,12 +16,16 @@ Three savings, each keeping what the other workers and a crash see:
 - The study's reads: `ask` reads the study to find queued trials, and the sampler reads it
   again a few milliseconds later; the second read is served from the first (with this
   worker's new trial), as `ReadOncePerTrial` does between the sampler's own reads.
+- Stale trials: Optuna looks for trials whose heartbeat stopped before every trial; a
+  worker looks once per heartbeat interval (a trial is stale only after a grace period of
+  several intervals, so it is failed as soon, give or take one interval).
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import math
 import threading
 import time
 from typing import Any
@@ -35,7 +39,7 @@ _PASS = ("get_all_trials", "get_heartbeat_interval", "get_heartbeat_stale_trial_
 #: Seconds the study read by `ask` serves the sampler's read (a few milliseconds later).
 _FRESH = 1.0
 #: The wrapper's own attributes (never the inner storage's).
-_OWN = ("_inner", "_pending", "_batch_lock", "_mine", "_created", "_fresh")
+_OWN = ("_inner", "_pending", "_batch_lock", "_mine", "_created", "_fresh", "_stale_looked")
 
 
 def batched(storage: Any) -> Any:
@@ -65,6 +69,7 @@ class _Calls:
         self._mine: dict[int, Any] = {}  # trial id -> this worker's copy of its running trial
         self._created: dict[int, int] = {}  # trial id -> study id, of the trials it created
         self._fresh: tuple[int, int, float, list[Any]] | None = None
+        self._stale_looked: dict[int, float] = {}  # study id -> when stale trials were sought
 
     def flush(self) -> None:
         """Send every held write (one call per trial); the next read of the study is new."""
@@ -137,6 +142,17 @@ class _Calls:
             if trial_id in self._created and not trial.state.is_finished():
                 self._mine[trial_id] = copy.deepcopy(trial)
         return trial
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        # Optuna looks before every trial; once per heartbeat interval finds the same trials
+        # (a trial is stale only after a grace period of several intervals).
+        interval = self._inner.get_heartbeat_interval() or 0
+        now = time.monotonic()
+        if now - self._stale_looked.get(study_id, -math.inf) < interval:
+            return []
+        self._stale_looked[study_id] = now
+        self._send()
+        return list(self._inner._get_stale_trial_ids(study_id))
 
     def get_all_trials(self, study_id: int, deepcopy: bool = True,
                        states: Any = None) -> list[Any]:

@@ -124,7 +124,7 @@ def proxy_server(storage: Any, threads: int) -> Any:
     and on no port yet (so that da_bridge adds its own service and picks the port)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    grpc = require("grpc", "grpc")
+    grpc = require("grpc", "postgres")
     servicer = require("optuna.storages._grpc.servicer", "optuna")
     stubs = require("optuna.storages._grpc.auto_generated.api_pb2_grpc", "optuna")
     server = grpc.server(ThreadPoolExecutor(threads))

@@ -81,7 +81,7 @@ def _client_class() -> type:
             return state
 
         def _call(self, name: str, **request: Any) -> Any:
-            grpc = require("grpc", "grpc")
+            grpc = require("grpc", "postgres")
             try:
                 return self._calls[name](request)
             except grpc.RpcError as exc:

@@ -108,7 +108,7 @@ class _Service:
         self._locks_lock = threading.Lock()
 
     def handler(self) -> Any:
-        grpc = require("grpc", "grpc")
+        grpc = require("grpc", "postgres")
         methods = dict(zip(CALLS, (self.heartbeat, self.stale_trials, self.lock, self.unlock,
                                    self.write_trial), strict=True))
         return grpc.method_handlers_generic_handler(SERVICE, {
@@ -168,7 +168,7 @@ class _Service:
 def _answering(fn: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:
     """`fn` with Optuna's errors sent as the status codes Optuna's proxy client reads."""
     def call(request: dict[str, Any], context: Any) -> Any:
-        grpc = require("grpc", "grpc")
+        grpc = require("grpc", "postgres")
         optuna = require("optuna", "optuna")
         try:
             answer = fn(request, context)
