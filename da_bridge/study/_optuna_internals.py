@@ -83,8 +83,9 @@ def write_trial(cached: Any, trial_id: int, params: list[tuple[str, float, Any]]
     distributions = require("optuna.distributions", "optuna")
     rdb = cached._backend
     with cached._lock:
-        study_id, _ = cached._trial_id_to_study_id_and_number[trial_id]
-        known = cached._studies[study_id].param_distribution
+        # a trial this process has not read (a proxy restarted meanwhile): no known domains
+        entry = cached._trial_id_to_study_id_and_number.get(trial_id)
+        known = cached._studies[entry[0]].param_distribution if entry else {}
         with rdb_module._create_scoped_session(rdb.scoped_session, True) as session:
             trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
             rdb.check_trial_is_updatable(trial_id, trial.state)

@@ -37,8 +37,8 @@ def transient(exc: BaseException) -> bool:
 
     grpc = sys.modules.get("grpc")  # the storage proxy: only if it is in use
     for link in _chain(exc):
-        if grpc is not None and isinstance(link, grpc.RpcError) and \
-                link.code() == grpc.StatusCode.UNAVAILABLE:
+        if grpc is not None and isinstance(link, grpc.RpcError) and link.code() in (
+                grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):  # a proxy restarts
             return True
         if isinstance(link, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError,
                              sa.PendingRollbackError)):

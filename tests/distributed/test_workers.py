@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -282,3 +283,41 @@ def test_workers_on_a_dask_cluster_fill_the_study(database):
     trials = trials_of(database, "dask")
     assert states(trials)["COMPLETE"] == 10
     assert sorted(result.trials) == sorted(t.number for t in trials)
+
+
+def start_proxy_process(database, port):
+    proxy = subprocess.Popen([sys.executable, "-m", "da_bridge", "proxy", "--storage", database,
+                              "--port", str(port)], text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+    line = proxy.stdout.readline()
+    assert "grpc://" in line, line + proxy.stdout.read()
+    return proxy
+
+
+def count_or_zero(database, study):
+    try:
+        return len(trials_of(database, study))
+    except KeyError:  # no such study yet
+        return 0
+
+
+def test_a_worker_rides_out_a_proxy_restart(database):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proxy = start_proxy_process(database, port)
+    worker = start_worker(f"grpc://127.0.0.1:{port}", "restart", "--trials", "20", *HEARTBEAT,
+                          env={"DA_BRIDGE_TEST_SLEEP": "0.3"})
+    try:
+        wait_for(lambda: count_or_zero(database, "restart") >= 4, what="four trials")
+        proxy.send_signal(signal.SIGTERM)
+        assert proxy.wait(30) == 0
+        time.sleep(3)  # the worker's calls fail meanwhile and are retried
+        proxy = start_proxy_process(database, port)
+        code, output = finish(worker)
+    finally:
+        proxy.send_signal(signal.SIGTERM)
+        proxy.wait(30)
+    assert code == 0, output
+    assert "cannot be reached" in output and "is back after" in output
+    assert states(trials_of(database, "restart")) == {"COMPLETE": 20}
