@@ -118,8 +118,9 @@ def _client_class() -> type:
                        params=[(n, v, dist_json(d)) for n, v, d in params],
                        user_attrs=user_attrs, system_attrs=system_attrs)
 
-        def remote_lock(self, study_name: str) -> str:
-            return str(self._call("Lock", study_name=study_name))
+        def remote_lock(self, study_name: str) -> str | None:
+            token = self._call("Lock", study_name=study_name)
+            return str(token) if token else None  # "": another worker holds it
 
         def remote_unlock(self, token: str) -> None:
             self._call("Unlock", token=token)

@@ -45,6 +45,8 @@ DEFAULT_THREADS = 64
 #: Seconds the proxy holds a worker's creation lock at most (the worker holds it for
 #: milliseconds: one look at the study and one new trial).
 LOCK_LEASE = 30.0
+#: Seconds a worker's call waits for the creation lock before it is told to ask again.
+LOCK_WAIT = 0.5
 
 
 class ProxyServer:
@@ -104,7 +106,8 @@ class _Service:
     def __init__(self, storage: Any) -> None:
         self.storage = storage
         self._stale_lock = threading.Lock()
-        self._locks: dict[str, Any] = {}
+        self._locks: dict[str, Any] = {}  # token -> (database lock, gate, lease timer)
+        self._gates: dict[str, threading.Lock] = {}  # study name -> one holder at a time
         self._locks_lock = threading.Lock()
 
     def handler(self) -> Any:
@@ -128,16 +131,31 @@ class _Service:
             return list(self.storage._get_stale_trial_ids(request["study_id"]))
 
     def lock(self, request: dict[str, Any], context: Any) -> str:
-        held = _CreationLock(self.storage, request["study_name"])
-        held.acquire()
+        """A token, or "": another worker holds the lock; the worker asks again.
+
+        Waiting here would hold one of the server's threads (the holder needs one to create
+        its trial) and a database connection each; so one waiter per study at a time takes
+        the database's lock, and the others are told to come back.
+        """
+        name = request["study_name"]
+        with self._locks_lock:
+            gate = self._gates.setdefault(name, threading.Lock())
+        if not gate.acquire(timeout=LOCK_WAIT):
+            return ""
+        try:
+            held = _CreationLock(self.storage, name)
+            held.acquire()  # the database's lock: workers on the database, other proxies
+        except BaseException:
+            gate.release()
+            raise
         token = uuid.uuid4().hex
         if not context.is_active():  # the worker gave up (or died) while waiting
-            held.release()
-            return token
+            self._release((held, gate, None))
+            return ""
         timer = threading.Timer(LOCK_LEASE, self._expire, (token,))
         timer.daemon = True
         with self._locks_lock:
-            self._locks[token] = (held, timer)
+            self._locks[token] = (held, gate, timer)
         timer.start()
         return token
 
@@ -145,8 +163,7 @@ class _Service:
         with self._locks_lock:
             entry = self._locks.pop(request["token"], None)
         if entry is not None:
-            entry[1].cancel()
-            entry[0].release()
+            self._release(entry)
 
     def _expire(self, token: str) -> None:
         with self._locks_lock:
@@ -154,7 +171,17 @@ class _Service:
         if entry is not None:
             logger.warning("a worker held the creation lock for %.0f s (killed?); released it",
                            LOCK_LEASE)
-            entry[0].release()
+            self._release(entry)
+
+    @staticmethod
+    def _release(entry: tuple[Any, Any, Any]) -> None:
+        held, gate, timer = entry
+        if timer is not None:
+            timer.cancel()
+        try:
+            held.release()
+        finally:
+            gate.release()
 
     def write_trial(self, request: dict[str, Any], context: Any) -> None:
         distributions = require("optuna.distributions", "optuna")

@@ -370,8 +370,8 @@ class _CreationLock:
 
     def acquire(self) -> None:
         if self._remote is not None:  # the proxy takes the same lock for us
-            if self._token is None:
-                call = functools.partial(self._remote, self._study_name)
+            call = functools.partial(self._remote, self._study_name)
+            while self._token is None:  # None: another worker holds it; ask again
                 self._token = self._retrying("lock", call) if self._retrying else call()
             return
         if self._engine is None or self._connection is not None:

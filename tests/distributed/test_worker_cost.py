@@ -9,6 +9,7 @@ database.
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import optuna
@@ -80,3 +81,36 @@ def test_through_the_proxy_the_database_gets_no_more_statements(database):
         proxy.stop()
     assert per_trial <= 40, per_trial
     check_records(database, "proxy")
+
+
+def test_workers_waiting_for_the_lock_leave_the_proxy_free_and_take_turns(database):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from da_bridge.study.store import open_storage
+    from da_bridge.study.worker import _CreationLock
+
+    proxy = start_proxy(database, port=0, threads=4)  # fewer threads than waiting workers
+    url = f"grpc://127.0.0.1:{proxy.port}"
+    inside, most, done = [0], [0], []
+
+    def one_worker(i):
+        lock = _CreationLock(open_storage(url, "s"), "locked")
+        for _ in range(3):
+            lock.acquire()
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            time.sleep(0.02)
+            inside[0] -= 1
+            lock.release()
+        done.append(i)
+
+    try:
+        with ThreadPoolExecutor(12) as pool:
+            waiting = [pool.submit(one_worker, i) for i in range(12)]
+            # meanwhile the proxy answers other calls: its threads are not all waiting
+            assert open_storage(url, "s").get_all_studies() == []
+            for future in waiting:
+                future.result(timeout=240)
+    finally:
+        proxy.stop()
+    assert sorted(done) == list(range(12)) and most[0] == 1
