@@ -13,7 +13,7 @@ the wrapper passes the read to the study (results stay right, only the saving is
 samples_the_same` fails, naming the Optuna version to look at.
 
 With `history=K` the sampler sees only the best 25 and the last K finished trials (and every
-running one), so a proposal's cost stops growing with the study (workers use K=1000).
+running one), so a proposal's cost stops growing with the study (workers use K=500).
 """
 
 from __future__ import annotations

@@ -286,8 +286,8 @@ def history(args: argparse.Namespace, database: str, postmaster: int | None) -> 
                       + " ".join(f"{'-' if math.isnan(v) else f'{v:.1f} ms':>{w}}"
                                  for v, w in zip(cells, (10, 11), strict=True)))
     storage.engine.dispose()
-    print("the worker's sampler models the best 25 and the last 1,000 finished trials "
-          "(run_worker's default), so past ~1,000 trials its cost stays flat")
+    print("the worker's sampler models the best 25 and the last 500 finished trials "
+          "(run_worker's default), so past ~500 trials its cost stays flat")
 
 
 def main() -> None:

@@ -63,8 +63,9 @@ logger = logging.getLogger(__name__)
 
 _CREATE_ATTEMPTS = 8
 #: Finished trials the default sampler models at most, besides the best 25 (see
-#: `da_bridge.adapters._snapshot`): up to 1,025 trials it sees them all.
-SAMPLER_HISTORY = 1000
+#: `da_bridge.adapters._snapshot`): up to 525 trials it sees them all; past that a
+#: proposal costs what it costs at 525 (TPE's cost grows with the trials it models).
+SAMPLER_HISTORY = 500
 
 
 @dataclass
