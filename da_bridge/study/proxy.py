@@ -35,7 +35,7 @@ from da_bridge.errors import OptionError, StoreError
 from da_bridge.study._optuna_internals import proxy_server
 from da_bridge.study._proxy_client import CALLS, SCHEME, SERVICE
 from da_bridge.study._proxy_client import proxy_address as proxy_address  # public here
-from da_bridge.study.store import open_storage, redact_url
+from da_bridge.study.store import _check_timing, _rdb, database_url, redact_url
 from da_bridge.study.worker import _CreationLock
 
 logger = logging.getLogger(__name__)
@@ -85,7 +85,9 @@ def start_proxy(storage: str, *, host: str = "127.0.0.1", port: int = DEFAULT_PO
             storage.startswith(("sqlite", "journal://", SCHEME)):
         raise OptionError(f"the proxy serves a database server (postgresql://..., "
                           f"mysql://...); got {storage!r}")
-    opened = open_storage(storage, "_", connect_timeout=connect_timeout, db_retry=db_retry)
+    optuna = require("optuna", "optuna")
+    timing = _check_timing(None, None, connect_timeout, db_retry)
+    opened = _rdb(optuna, database_url(storage), True, *timing, pool_size=threads)
     where = redact_url(storage)
     server = proxy_server(opened, threads)
     server.add_generic_rpc_handlers((_Service(opened).handler(),))

@@ -178,10 +178,12 @@ def _check_timing(interval: Any, grace: Any, connect: Any,
 
 def _rdb(optuna: Any, url: str, heartbeat: bool, interval: float = HEARTBEAT_INTERVAL,
          grace: float = GRACE_PERIOD, connect_timeout: int = CONNECT_TIMEOUT,
-         db_retry: float = DB_RETRY) -> Any:
+         db_retry: float = DB_RETRY, pool_size: int | None = None) -> Any:
     kwargs: dict[str, Any] = {}
     if not url.startswith("sqlite"):  # heartbeats for servers shared by many machines
         kwargs["engine_kwargs"] = {"pool_pre_ping": True}
+        if pool_size is not None:  # the proxy: a connection for each of its threads
+            kwargs["engine_kwargs"].update(pool_size=pool_size, max_overflow=10)
         if url.startswith(("postgresql", "mysql")) and "connect_timeout" not in url:
             kwargs["engine_kwargs"]["connect_args"] = {"connect_timeout": connect_timeout}
         if heartbeat:
