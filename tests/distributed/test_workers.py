@@ -1,7 +1,9 @@
 """Many worker processes on one PostgreSQL study: exact counts, crash safety, clean stops.
 
 Each test gets a fresh database, so the first workers also race to create
-Optuna's tables. Worker processes are real `da-bridge worker` processes.
+Optuna's tables. Worker processes are real `da-bridge worker` processes. Every test
+runs twice: the workers on the database directly, and through a real storage proxy
+process (`da-bridge proxy`, workers on `grpc://...`); the checks read the database.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -45,6 +48,25 @@ def database(postgres_url):
     admin.dispose()
 
 
+@pytest.fixture(params=["direct", "proxy"])
+def storage(request, database):
+    """The URL the workers use: the database itself, or a `da-bridge proxy` in front of it."""
+    if request.param == "direct":
+        yield database
+        return
+    proxy = subprocess.Popen([sys.executable, "-m", "da_bridge", "proxy", "--storage", database,
+                              "--port", "0"], text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+    try:
+        line = proxy.stdout.readline()
+        assert "grpc://" in line, line + proxy.stdout.read()
+        yield "grpc://" + line.rsplit("grpc://", 1)[1].strip()
+    finally:
+        proxy.send_signal(signal.SIGTERM)
+        code = proxy.wait(30)
+    assert code == 0, proxy.stdout.read()
+
+
 def start_worker(url, study, *options, env=None, objective="sleepy"):
     command = [sys.executable, "-m", "da_bridge", "worker", "poster", "--objective",
                f"{WORKLOAD}:{objective}", "--storage", url, "--study", study, *options]
@@ -78,8 +100,8 @@ def wait_for(condition, timeout=120, what="condition"):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_four_workers_times_25_trials_give_exactly_100_unique_trials(database):
-    workers = [start_worker(database, "shared", "--trials", "100", "--per-worker", "25",
+def test_four_workers_times_25_trials_give_exactly_100_unique_trials(database, storage):
+    workers = [start_worker(storage, "shared", "--trials", "100", "--per-worker", "25",
                             "--searcher", "random", "--seed", str(i))
                for i in range(4)]
     for worker in workers:
@@ -93,8 +115,8 @@ def test_four_workers_times_25_trials_give_exactly_100_unique_trials(database):
     assert optuna.get_all_study_names(database) == ["shared"]  # created once
 
 
-def test_workers_racing_for_the_last_places_stop_at_exactly_the_target(database):
-    workers = [start_worker(database, "target", "--trials", "24", "--searcher", "random",
+def test_workers_racing_for_the_last_places_stop_at_exactly_the_target(database, storage):
+    workers = [start_worker(storage, "target", "--trials", "24", "--searcher", "random",
                             "--seed", str(i), env={"DA_BRIDGE_TEST_SLEEP": "0"})
                for i in range(4)]
     ran = 0
@@ -106,9 +128,10 @@ def test_workers_racing_for_the_last_places_stop_at_exactly_the_target(database)
     assert states(trials) == {"COMPLETE": 24} and ran == 24
 
 
-def test_a_killed_workers_trial_fails_is_retried_and_keeps_its_architecture(database, tmp_path):
+def test_a_killed_workers_trial_fails_is_retried_and_keeps_its_architecture(database, storage,
+                                                                           tmp_path):
     hang = tmp_path / "hang"
-    victim = start_worker(database, "crash", "--trials", "12", *HEARTBEAT,
+    victim = start_worker(storage, "crash", "--trials", "12", *HEARTBEAT,
                           env={"DA_BRIDGE_TEST_HANG": str(hang)})
     wait_for(hang.exists, what="the victim to start its trial")
     time.sleep(1.5)  # a heartbeat or two
@@ -117,7 +140,7 @@ def test_a_killed_workers_trial_fails_is_retried_and_keeps_its_architecture(data
     running = [t for t in trials_of(database, "crash") if t.state.name == "RUNNING"]
     assert len(running) == 1
     killed = running[0]
-    survivors = [start_worker(database, "crash", "--trials", "12", *HEARTBEAT,
+    survivors = [start_worker(storage, "crash", "--trials", "12", *HEARTBEAT,
                               env={"DA_BRIDGE_TEST_SLEEP": "0.2"}) for _ in range(2)]
     for worker in survivors:
         code, output = finish(worker)
@@ -137,10 +160,10 @@ def test_a_killed_workers_trial_fails_is_retried_and_keeps_its_architecture(data
 
 @pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["int", "term"])
 def test_a_signal_stops_a_worker_cleanly_and_a_restart_completes_the_study(
-        database, tmp_path, stop_signal):
+        database, storage, tmp_path, stop_signal):
     trace = tmp_path / "trace"
     env = {"DA_BRIDGE_TEST_SLEEP": "1.0", "DA_BRIDGE_TEST_TRACE": str(trace)}
-    worker = start_worker(database, "stop", "--trials", "6", *HEARTBEAT, env=env)
+    worker = start_worker(storage, "stop", "--trials", "6", *HEARTBEAT, env=env)
     wait_for(lambda: trace.exists() and len(trace.read_text().splitlines()) >= 3,
              what="the third trial")
     time.sleep(0.3)  # inside the third trial's objective
@@ -159,7 +182,7 @@ def test_a_signal_stops_a_worker_cleanly_and_a_restart_completes_the_study(
     # Without SPACE: the restarted worker reads it from the study.
     restart = subprocess.run(
         [sys.executable, "-m", "da_bridge", "worker", "--objective", f"{WORKLOAD}:sleepy",
-         "--storage", database, "--study", "stop", "--trials", "6", *HEARTBEAT],
+         "--storage", storage, "--study", "stop", "--trials", "6", *HEARTBEAT],
         env={**os.environ, "DA_BRIDGE_TEST_SLEEP": "0.05"}, capture_output=True, text=True,
         timeout=240)
     assert restart.returncode == 0, restart.stdout + restart.stderr
@@ -169,13 +192,13 @@ def test_a_signal_stops_a_worker_cleanly_and_a_restart_completes_the_study(
     assert rerun.state.name == "COMPLETE"
 
 
-def test_a_signal_stops_a_python_worker_with_a_quota_too(database, tmp_path):
+def test_a_signal_stops_a_python_worker_with_a_quota_too(database, storage, tmp_path):
     trace = tmp_path / "trace"
     script = (f"import sys; sys.path.insert(0, {str(WORKLOAD.parent)!r})\n"
               "from workload import sleepy\n"
               "from da_bridge.spaces.examples import poster_space\n"
               "from da_bridge.study.worker import run_worker\n"
-              f"r = run_worker({database!r}, 'quota', sleepy, poster_space(), n_trials=10,\n"
+              f"r = run_worker({storage!r}, 'quota', sleepy, poster_space(), n_trials=10,\n"
               "               direction='maximize', heartbeat_interval=1)\n"
               "print('interrupted', r.interrupted, 'ran', r.trials)\n")
     worker = subprocess.Popen([sys.executable, "-c", script], text=True, stdout=subprocess.PIPE,
@@ -201,8 +224,8 @@ def _searchers():
 
 
 @pytest.mark.parametrize("searcher", list(_searchers()))
-def test_every_searcher_works_distributed(database, searcher):
-    workers = [start_worker(database, searcher, "--trials", "16", "--searcher", searcher,
+def test_every_searcher_works_distributed(database, storage, searcher):
+    workers = [start_worker(storage, searcher, "--trials", "16", "--searcher", searcher,
                             "--seed", str(i), env={"DA_BRIDGE_TEST_SLEEP": "0.1"})
                for i in range(2)]
     for worker in workers:
@@ -228,13 +251,13 @@ class RecordingSearcher(RandomSearcher):
         super().restore(history)
 
 
-def test_a_searcher_learns_every_other_workers_trials_before_it_asks(database):
-    others = [start_worker(database, "learn", "--trials", "10", "--searcher", "random",
+def test_a_searcher_learns_every_other_workers_trials_before_it_asks(database, storage):
+    others = [start_worker(storage, "learn", "--trials", "10", "--searcher", "random",
                            "--seed", str(i)) for i in range(2)]
     for worker in others:
         assert finish(worker)[0] == 0
     searcher = RecordingSearcher(poster_space(), seed=5)
-    result = run_worker(database, "learn", lambda arch: 1.0, poster_space(), max_trials=12,
+    result = run_worker(storage, "learn", lambda arch: 1.0, poster_space(), max_trials=12,
                         searcher=searcher, direction="maximize", heartbeat_interval=1)
     assert len(result.trials) == 2
     first_ten = {str(t.user_attrs[VALUES_ATTR]) for t in trials_of(database, "learn")
@@ -260,3 +283,41 @@ def test_workers_on_a_dask_cluster_fill_the_study(database):
     trials = trials_of(database, "dask")
     assert states(trials)["COMPLETE"] == 10
     assert sorted(result.trials) == sorted(t.number for t in trials)
+
+
+def start_proxy_process(database, port):
+    proxy = subprocess.Popen([sys.executable, "-m", "da_bridge", "proxy", "--storage", database,
+                              "--port", str(port)], text=True, stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+    line = proxy.stdout.readline()
+    assert "grpc://" in line, line + proxy.stdout.read()
+    return proxy
+
+
+def count_or_zero(database, study):
+    try:
+        return len(trials_of(database, study))
+    except KeyError:  # no such study yet
+        return 0
+
+
+def test_a_worker_rides_out_a_proxy_restart(database):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proxy = start_proxy_process(database, port)
+    worker = start_worker(f"grpc://127.0.0.1:{port}", "restart", "--trials", "20", *HEARTBEAT,
+                          env={"DA_BRIDGE_TEST_SLEEP": "0.3"})
+    try:
+        wait_for(lambda: count_or_zero(database, "restart") >= 4, what="four trials")
+        proxy.send_signal(signal.SIGTERM)
+        assert proxy.wait(30) == 0
+        time.sleep(3)  # the worker's calls fail meanwhile and are retried
+        proxy = start_proxy_process(database, port)
+        code, output = finish(worker)
+    finally:
+        proxy.send_signal(signal.SIGTERM)
+        proxy.wait(30)
+    assert code == 0, output
+    assert "cannot be reached" in output and "is back after" in output
+    assert states(trials_of(database, "restart")) == {"COMPLETE": 20}

@@ -51,3 +51,40 @@ def test_a_study_storage_and_trial_ids_are_reachable(tmp_path):
     assert internals.storage_of(study) is storage, VERSION
     for trial in study.trials:
         assert storage.get_trial(internals.trial_id(trial)).number == trial.number, VERSION
+
+
+def test_a_running_trials_writes_go_in_one_transaction(tmp_path):
+    rdb = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'w.db'}")
+    cached = internals.cached_storage(rdb)
+    study = optuna.create_study(storage=cached, study_name="w")
+    first = study.ask()
+    first.suggest_int("x", 0, 9)  # the domain the study knows
+    study.tell(first, 1.0)
+    trial_id = cached.create_new_trial(study._study_id)
+    distribution = optuna.distributions.IntDistribution(0, 9)
+    internals.write_trial(cached, trial_id,
+                          [("x", 3.0, distribution),
+                           ("y", 0.5, optuna.distributions.FloatDistribution(0, 1))],
+                          [("a", {"k": 1}), ("a", 2)], [("s", "t")])
+    written = rdb.get_trial(trial_id)
+    assert written.params == {"x": 3, "y": 0.5}, VERSION
+    assert written.user_attrs == {"a": 2} and written.system_attrs == {"s": "t"}, VERSION
+    with pytest.raises(ValueError):  # another domain under a known name is refused
+        internals.write_trial(cached, cached.create_new_trial(study._study_id),
+                              [("x", 1.0, optuna.distributions.FloatDistribution(0, 1))],
+                              [], [])
+
+
+def test_the_proxy_service_is_added_to_a_grpc_server(tmp_path):
+    storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'p.db'}")
+    server = internals.proxy_server(storage, 2)
+    port = server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    try:
+        client = optuna.storages.GrpcStorageProxy(host="127.0.0.1", port=port)
+        client.wait_server_ready(timeout=30)
+        optuna.create_study(storage=client, study_name="p")
+        assert [s.study_name for s in storage.get_all_studies()] == ["p"], VERSION
+        client.close()
+    finally:
+        server.stop(None)

@@ -1,0 +1,218 @@
+"""A worker's storage calls for one trial, cut from about thirty round trips to a dozen.
+
+Three savings, each keeping what the other workers and a crash see:
+
+- Writes: choosing an architecture writes each parameter and attribute on its own, a
+  database transaction each (about a dozen per trial). They are held and sent together at
+  the next call that is not one of them (Optuna's tell, a heartbeat...; not the sampler's
+  read of the study) or when `flush()` is called: the worker flushes before the objective
+  starts, so a trial whose worker dies during the evaluation has its architecture in the
+  store, as before. A worker that dies while choosing it leaves a trial with no parameters,
+  which is failed as always and not retried (there is nothing to retry).
+- The trial's own reads: Optuna reads the running trial back when it is created and again
+  when it is told. This worker is the only one writing it, so the second read is served from
+  a copy kept up to date with its writes. (If another worker failed it meanwhile, after a
+  lost heartbeat, the tell is refused by the database as before.)
+- The study's reads: `ask` reads the study to find queued trials, and the sampler reads it
+  again a few milliseconds later; the second read is served from the first (with this
+  worker's new trial), as `ReadOncePerTrial` does between the sampler's own reads.
+- Stale trials: Optuna looks for trials whose heartbeat stopped before every trial; a
+  worker looks once per heartbeat interval (a trial is stale only after a grace period of
+  several intervals, so it is failed as soon, give or take one interval).
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import threading
+import time
+from typing import Any
+
+from da_bridge._imports import require
+from da_bridge.study._optuna_internals import heartbeat_base
+
+#: Calls that do not send the held writes first: the sampler's read of the study (it needs
+#: the other trials, not this one's owner) and the heartbeat settings.
+_PASS = ("get_all_trials", "get_heartbeat_interval", "get_heartbeat_stale_trial_callback")
+#: Seconds the study read by `ask` serves the sampler's read (a few milliseconds later).
+_FRESH = 1.0
+#: The wrapper's own attributes (never the inner storage's).
+_OWN = ("_inner", "_pending", "_batch_lock", "_mine", "_created", "_fresh", "_stale_looked")
+
+
+def batched(storage: Any) -> Any:
+    """`storage` with a trial's writes held and its repeated reads saved (see the module)."""
+    if not callable(getattr(storage, "write_trial", None)):
+        return storage
+    return _storage_class()(storage)
+
+
+class _Pending:
+    """The writes held for one trial."""
+
+    def __init__(self) -> None:
+        self.params: list[tuple[str, float, Any]] = []
+        self.user_attrs: list[tuple[str, Any]] = []
+        self.system_attrs: list[tuple[str, Any]] = []
+
+
+class _Calls:
+    """The methods that differ from plain forwarding (mixed into the storage class)."""
+
+    _inner: Any
+
+    def _setup(self, inner: Any) -> None:
+        self._inner, self._batch_lock = inner, threading.RLock()
+        self._pending: dict[int, _Pending] = {}
+        self._mine: dict[int, Any] = {}  # trial id -> this worker's copy of its running trial
+        self._created: dict[int, int] = {}  # trial id -> study id, of the trials it created
+        self._fresh: tuple[int, int, float, list[Any]] | None = None
+        self._stale_looked: dict[int, float] = {}  # study id -> when stale trials were sought
+
+    def flush(self) -> None:
+        """Send every held write (one call per trial); the next read of the study is new."""
+        with self._batch_lock:
+            self._send()
+            self._fresh = None
+
+    def _send(self) -> None:
+        with self._batch_lock:
+            pending, self._pending = self._pending, {}
+            for trial_id, writes in pending.items():
+                self._inner.write_trial(trial_id, writes.params, writes.user_attrs,
+                                        writes.system_attrs)
+
+    def _held(self, trial_id: int) -> _Pending:
+        return self._pending.setdefault(trial_id, _Pending())
+
+    def set_trial_param(self, trial_id: int, param_name: str, param_value_internal: float,
+                        distribution: Any) -> None:
+        with self._batch_lock:
+            self._held(trial_id).params.append((param_name, param_value_internal,
+                                                distribution))
+            mine = self._mine.get(trial_id)
+            if mine is not None:
+                mine.params[param_name] = distribution.to_external_repr(param_value_internal)
+                mine.distributions[param_name] = distribution
+
+    def set_trial_user_attr(self, trial_id: int, key: str, value: Any) -> None:
+        with self._batch_lock:
+            self._held(trial_id).user_attrs.append((key, value))
+            if trial_id in self._mine:
+                self._mine[trial_id].user_attrs[key] = value
+
+    def set_trial_system_attr(self, trial_id: int, key: str, value: Any) -> None:
+        with self._batch_lock:
+            self._held(trial_id).system_attrs.append((key, value))
+            if trial_id in self._mine:
+                self._mine[trial_id].system_attrs[key] = value
+
+    def set_trial_intermediate_value(self, trial_id: int, step: int, value: float) -> None:
+        self._send()
+        self._inner.set_trial_intermediate_value(trial_id, step, value)
+        with self._batch_lock:
+            if trial_id in self._mine:
+                self._mine[trial_id].intermediate_values[step] = value
+
+    def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
+        self._send()
+        with self._batch_lock:
+            self._fresh = None
+            self._mine.pop(trial_id, None)  # finished, or queued again: read it from now on
+            self._created.pop(trial_id, None)
+        return bool(self._inner.set_trial_state_values(trial_id, state, values))
+
+    def create_new_trial(self, study_id: int, template_trial: Any = None) -> int:
+        self._send()
+        trial_id = int(self._inner.create_new_trial(study_id, template_trial))
+        with self._batch_lock:
+            self._created[trial_id] = study_id
+        return trial_id
+
+    def get_trial(self, trial_id: int) -> Any:
+        with self._batch_lock:
+            mine = self._mine.get(trial_id)
+            if mine is not None:
+                return copy.deepcopy(mine)
+        self._send()
+        trial = self._inner.get_trial(trial_id)
+        with self._batch_lock:
+            if trial_id in self._created and not trial.state.is_finished():
+                self._mine[trial_id] = copy.deepcopy(trial)
+        return trial
+
+    def _get_stale_trial_ids(self, study_id: int) -> list[int]:
+        # Optuna looks before every trial; once per heartbeat interval finds the same trials
+        # (a trial is stale only after a grace period of several intervals).
+        interval = self._inner.get_heartbeat_interval() or 0
+        now = time.monotonic()
+        if now - self._stale_looked.get(study_id, -math.inf) < interval:
+            return []
+        self._stale_looked[study_id] = now
+        self._send()
+        return list(self._inner._get_stale_trial_ids(study_id))
+
+    def get_all_trials(self, study_id: int, deepcopy: bool = True,
+                       states: Any = None) -> list[Any]:
+        waiting = require("optuna", "optuna").trial.TrialState.WAITING
+        with self._batch_lock:
+            fresh, self._fresh = self._fresh, None
+        if isinstance(states, tuple) and states == (waiting,):  # ask's look for queued trials
+            trials = list(self._inner.get_all_trials(study_id, deepcopy=False))
+            queued = [t for t in trials if t.state == waiting]
+            if not queued:  # a popped trial would be read as WAITING from the copy
+                self._fresh = (study_id, threading.get_ident(), time.monotonic(), trials)
+            return copy.deepcopy(queued) if deepcopy else queued
+        if fresh is not None and fresh[:2] == (study_id, threading.get_ident()) and \
+                time.monotonic() - fresh[2] < _FRESH:
+            trials = self._with_mine(study_id, fresh[3])
+            chosen = [t for t in trials if states is None or t.state in states]
+            return copy.deepcopy(chosen) if deepcopy else chosen
+        return list(self._inner.get_all_trials(study_id, deepcopy=deepcopy, states=states))
+
+    def _with_mine(self, study_id: int, trials: list[Any]) -> list[Any]:
+        """`trials` with this worker's running trials of the study as they are now."""
+        with self._batch_lock:
+            mine = {t.number: copy.deepcopy(t) for i, t in self._mine.items()
+                    if self._created.get(i) == study_id}
+        if not mine:
+            return trials
+        merged = {t.number: t for t in trials}
+        merged.update(mine)
+        return [merged[n] for n in sorted(merged)]
+
+
+def _forward(name: str) -> Any:
+    def method(self: Any, *args: Any, **kwargs: Any) -> Any:
+        if self._pending and name not in _PASS:
+            self._send()
+        return getattr(self._inner, name)(*args, **kwargs)
+
+    method.__name__ = name
+    return method
+
+
+@functools.cache
+def _storage_class() -> type:
+    storages = require("optuna.storages", "optuna")
+    bases = (_Calls, storages.BaseStorage, heartbeat_base())
+
+    def init(self: Any, inner: Any) -> None:
+        self._setup(inner)
+
+    def getattr_(self: Any, name: str) -> Any:  # engine, outage, url...: the inner storage's
+        if name.startswith("__") or name in _OWN:
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    own = {name for name in vars(_Calls) if not name.startswith("__")}
+    names = sorted({name for cls in bases[1:] for name, value in vars(cls).items()
+                    if callable(value) and not name.startswith("__")} - own)
+    namespace: dict[str, Any] = {name: _forward(name) for name in names}
+    namespace.update(__init__=init, __getattr__=getattr_, __module__=__name__,
+                     __doc__="An Optuna storage that saves a worker's round trips per trial.")
+    cls: Any = type("BatchedStorage", bases, namespace)
+    cls.__abstractmethods__ = frozenset()  # every abstract method is forwarded above
+    return cls
