@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import json
 import math
+from collections import Counter
 
 import optuna
 import pytest
@@ -25,9 +26,11 @@ from da_bridge import (
     siso_optional,
     siso_repeat,
     siso_sequential,
+    substitution,
 )
 from da_bridge.adapters.optuna import REJECTED_ATTR, VALUES_ATTR, OptunaSearcher
 from da_bridge.spaces.examples import op, poster_space
+from da_bridge.study import SAME_AS_ATTR
 from da_bridge.study.runner import SEARCHERS, make_searcher
 from da_bridge.study.store import load_study
 
@@ -265,3 +268,93 @@ def test_every_searcher_handles_structure_dependent_domains(name):
         space.replay(values)
         seen.add((values["cell.a"], values["cell.b"]))
     assert len(seen) >= 3  # several structures, so several domains per path
+
+
+# Repeats: no architecture is evaluated twice in one study --------------------------------
+
+
+def nine_architectures() -> SearchSpace:
+    """A conditional space of 9 architectures: x reveals 5 widths, y reveals 2 x 2."""
+    def model(values):
+        if values["kind"] == "x":
+            return op("x", {"width": Int(1, 5)})
+        return op("y", {"units": Discrete([8, 16]), "bias": Bool()})
+
+    return SearchSpace(lambda: substitution("model", model, {"kind": Discrete(["x", "y"])}))
+
+
+def _key(values) -> str:
+    return json.dumps(values, sort_keys=True)
+
+
+def _score(arch) -> float:
+    values = arch.values
+    if values["model.kind"] == "x":
+        return float(values["model/x.width"])
+    return 0.5 * values["model/y.units"] / 8 + values["model/y.bias"]
+
+
+def test_the_space_has_nine_architectures():
+    assert nine_architectures().count() == 9
+
+
+@pytest.mark.parametrize("name", _slow_if([n for n in NAMES if n != "optuna"],
+                                          {"skopt", "hyperopt"}))
+def test_nine_trials_evaluate_the_nine_architectures(name):
+    evaluated = []
+
+    def objective(arch):
+        evaluated.append(_key(arch.json_values()))
+        return _score(arch)
+
+    result = search(nine_architectures(), objective, name, n_trials=9, seed=0,
+                    storage=":memory:")
+    assert len(evaluated) == len(set(evaluated)) == 9
+    assert {_key(t.user_attrs[VALUES_ATTR]) for t in result.trials} == set(evaluated)
+    assert result.best_score == 0.5
+
+
+@pytest.mark.parametrize("name", _slow_if(NAMES, {"skopt"}))
+def test_a_repeat_is_recorded_with_its_score_and_not_evaluated(name):
+    # 20 trials in a space of 9: every searcher has to repeat, and no repeat is evaluated.
+    evaluated = []
+
+    def objective(arch, trial):
+        evaluated.append(_key(arch.json_values()))
+        trial.set_user_attr("measured", len(evaluated))
+        return _score(arch)
+
+    result = search(nine_architectures(), objective, name, n_trials=20, seed=1,
+                    storage=":memory:")
+    assert max(Counter(evaluated).values()) == 1
+    trials = result.trials
+    assert len(trials) == 20 and all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    first = {}
+    for trial in trials:
+        key = _key(trial.user_attrs[VALUES_ATTR])
+        if key not in first:
+            first[key] = trial
+            assert SAME_AS_ATTR not in trial.user_attrs
+            continue
+        original = first[key]
+        assert trial.user_attrs[SAME_AS_ATTR] == original.number
+        assert trial.value == original.value
+        assert trial.user_attrs["measured"] == original.user_attrs["measured"]
+    assert len(evaluated) == len(first)
+    if name != "optuna":  # an ask/tell searcher covers the space before it repeats
+        assert len(first) == 9
+
+
+def test_a_users_sampler_is_used_and_its_repeats_are_not_evaluated():
+    sampler = optuna.samplers.RandomSampler(seed=0)
+    evaluated = []
+
+    def objective(arch):
+        evaluated.append(_key(arch.json_values()))
+        return _score(arch)
+
+    result = search(nine_architectures(), objective, n_trials=15, sampler=sampler,
+                    storage=":memory:")
+    assert result.study.sampler is sampler
+    assert len(evaluated) == len(set(evaluated)) < 15
+    assert sum(SAME_AS_ATTR in t.user_attrs for t in result.trials) == 15 - len(evaluated)

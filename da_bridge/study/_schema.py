@@ -24,6 +24,9 @@ SPREAD_ATTR = "da_bridge.score_spread"
 CONFIRMED_ATTR = "da_bridge.confirmed"
 #: Trial: `{"host", "pid", "start"}` of the process running it (to fail it once that is gone).
 OWNER_ATTR = "da_bridge.owner"
+#: Trial: the number of the earlier trial whose architecture it repeats; its score (and the
+#: measurements behind it) were copied from there, not evaluated again.
+SAME_AS_ATTR = "da_bridge.same_as"
 #: Study: `{"version", "digest", "hyperparameters"}`, the fingerprint of the space searched.
 FINGERPRINT_ATTR = "da_bridge.fingerprint"
 #: Study: `repr` of the space searched.
@@ -32,5 +35,5 @@ SPACE_ATTR = "da_bridge.space"
 CLI_ATTR = "da_bridge.cli"
 
 __all__ = ["ARCHITECTURE_ATTR", "CLI_ATTR", "CONFIRMED_ATTR", "ERROR_ATTR", "FINGERPRINT_ATTR",
-           "INTERRUPTED_ATTR", "OWNER_ATTR", "REJECTED_ATTR", "SAMPLES_ATTR", "SPACE_ATTR",
-           "SPREAD_ATTR", "VALUES_ATTR"]
+           "INTERRUPTED_ATTR", "OWNER_ATTR", "REJECTED_ATTR", "SAME_AS_ATTR", "SAMPLES_ATTR",
+           "SPACE_ATTR", "SPREAD_ATTR", "VALUES_ATTR"]

@@ -31,6 +31,7 @@ from da_bridge.study._fingerprint import check_same, fingerprint
 from da_bridge.study._interrupts import terminate_as_interrupt
 from da_bridge.study._objective import check_score, takes_trial
 from da_bridge.study._owners import claim, fail_dead_trials
+from da_bridge.study._repeats import Distinct, Scored, copy_result
 from da_bridge.study._retry import store_error_in
 from da_bridge.study._schema import (
     CLI_ATTR,
@@ -347,6 +348,9 @@ class _Runner:
         self.searcher = self._foreign(searcher, seed)
         self.sampler = sampler if self.searcher is None else None
         self.seed, self._lock, self._told = seed, threading.Lock(), set[int]()
+        self._distinct = None if self.searcher is None else \
+            Distinct(self.searcher, space, seed)
+        self._scored = self._distinct.scored if self._distinct is not None else Scored()
         self.signals: list[str] = []  # what stopped the search (SIGTERM); Ctrl-C if empty
         self.marks_interrupts = True  # workers mark them in their own guard
 
@@ -388,8 +392,17 @@ class _Runner:
 
     def _run(self, trial: optuna.Trial) -> Any:
         if self.searcher is None:
-            return self._evaluate(suggest_architecture(trial, self.space), trial)
+            arch = suggest_architecture(trial, self.space)
+            done = self._repeat_of(arch)
+            if done is not None:  # an Optuna sampler cannot be asked again inside its trial
+                return copy_result(trial, done, len(self.directions))
+            return self._evaluate(arch, trial)
         proposal = self._ask(trial)
+        done = self._scored.of(proposal.architecture)  # _ask read the study
+        if done is not None:  # the searcher and the random draws found nothing new
+            score = copy_result(trial, done, 1)
+            self._tell(proposal, score, trial.number)
+            return score
         try:
             score = self._evaluate(proposal.architecture, trial)
         except BaseException:
@@ -403,7 +416,7 @@ class _Runner:
             self._sync()
             # A retried trial (a dead worker's, requeued) already holds its architecture.
             # _ask, _tell and _sync run only with a foreign searcher (not None)
-            proposal = None if trial.params else cast(Searcher, self.searcher).ask()
+            proposal = None if trial.params else cast(Distinct, self._distinct).ask()
         sampler = cast(ProposalBinding, self.study.sampler)  # make_sampler's proposal_sampler()
         sampler.bind(trial.number, optuna_params(self.space, proposal.values) if proposal else {})
         try:
@@ -420,13 +433,21 @@ class _Runner:
             self._told.add(number)
             cast(Searcher, self.searcher).tell(proposal, score)
 
+    def _repeat_of(self, arch: Architecture) -> Any:
+        """The completed trial of the study that evaluated `arch` already, or None."""
+        with self._lock:
+            self._scored.refresh(self.study)
+            return self._scored.of(arch)
+
     def _sync(self) -> None:
         """Tell the searcher about finished trials it has not seen (resume, other workers)."""
         optuna = require("optuna", "optuna")
         finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
                     optuna.trial.TrialState.PRUNED)
+        trials = self.study.get_trials(deepcopy=False, states=finished)
+        self._scored.refresh(self.study, trials)
         history = []
-        for t in self.study.get_trials(deepcopy=False, states=finished):
+        for t in trials:
             if t.number in self._told or VALUES_ATTR not in t.user_attrs:
                 continue
             self._told.add(t.number)

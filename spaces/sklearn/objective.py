@@ -10,7 +10,7 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.study import ERROR_ATTR, VALUES_ATTR
+from da_bridge.study import ERROR_ATTR, SAME_AS_ATTR, VALUES_ATTR
 from da_bridge.study.noise import record_samples
 
 from .compile import to_pipeline
@@ -20,10 +20,6 @@ from .compile import to_pipeline
 SPLIT_SCORES_ATTR = "sklearn.split_scores"
 FIT_TIMES_ATTR = "sklearn.fit_times"
 SCORE_TIMES_ATTR = "sklearn.score_times"
-
-#: Trial user attribute: the number of an earlier trial with the same pipeline, whose
-#: scores a trial reuses instead of fitting again.
-SAME_AS_ATTR = "sklearn.same_as"
 
 _FIXES = (
     (("could not convert string to float", "non-numeric data", "Encoders require"),

@@ -209,8 +209,8 @@ def test_a_pipeline_scored_before_is_not_fitted_again(iris):
     space = SearchSpace(lambda: sklearn_module(KNeighborsClassifier))  # one architecture
     search = ArchitectureSearchCV(space, n_trials=3, cv=3).fit(X, y)
     trials = sorted(search.study_.trials, key=lambda t: t.number)
-    assert "sklearn.same_as" not in trials[0].user_attrs
-    assert [t.user_attrs["sklearn.same_as"] for t in trials[1:]] == [0, 0]
+    assert "da_bridge.same_as" not in trials[0].user_attrs
+    assert [t.user_attrs["da_bridge.same_as"] for t in trials[1:]] == [0, 0]
     assert len({t.value for t in trials}) == 1
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
 
