@@ -226,11 +226,28 @@ class SurrogateModel:
         if not len(X):
             return np.zeros(0), np.zeros(0)
         back = (lambda z: z) if self.target is None else self.target.inverse
-        mean = back(np.asarray(self.estimator.predict(X), dtype=float))
         members = getattr(self.estimator, "estimators_", None)
         if not isinstance(members, list) or not all(hasattr(m, "predict") for m in members):
-            return mean, np.zeros(len(X))
-        return mean, np.stack([back(m.predict(X)) for m in members]).std(axis=0)
+            return back(np.asarray(self.estimator.predict(X), dtype=float)), np.zeros(len(X))
+        each = np.stack([_member_predict(m, X) for m in members])
+        mean = back(np.asarray(self.estimator.predict(X), dtype=float)) if \
+            not _averages(self.estimator) else back(each.mean(axis=0))
+        return mean, back(each).std(axis=0)
+
+
+def _averages(estimator: Any) -> bool:
+    """True when the ensemble's prediction is the mean of its members' (forests)."""
+    from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+
+    return isinstance(estimator, (RandomForestRegressor, ExtraTreesRegressor))
+
+
+def _member_predict(member: Any, X: np.ndarray) -> np.ndarray:
+    """One member's predictions; a fitted tree is asked directly (sklearn's input checks
+    cost more than the prediction on a few hundred rows)."""
+    if hasattr(member, "tree_"):
+        return member.tree_.predict(np.ascontiguousarray(X, dtype=np.float32))[:, 0]
+    return np.asarray(member.predict(X), dtype=float)
 
 
 def make_estimator(estimator: str | Any, seed: int | None, *, n_estimators: int = 100) -> Any:
