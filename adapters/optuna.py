@@ -231,6 +231,9 @@ def proposal_sampler() -> optuna.samplers.BaseSampler:
             with self._lock:
                 self._params.pop(number, None)
 
+        def __reduce__(self) -> tuple:  # a pickled study gets a fresh one: bindings are
+            return (proposal_sampler, ())  # per running trial, and a lock does not pickle
+
         def infer_relative_search_space(self, study, trial):
             return {}
 

@@ -146,14 +146,14 @@ class SMBOSearcher(Searcher):
         self.history.append((values, loss))
 
     def _most_promising(self, scored: list[tuple[Values, float]]) -> Values:
-        model = self._fit(scored)
         self._model_asks += 1
         structure = self._other_structure(scored)
         mine = scored if structure is None else \
             [(v, loss) for v, loss in scored if _structure(v) == structure]
         candidates = self._candidates(mine, structure)
-        if not candidates:
+        if not candidates:  # nothing new near the best nor in the pool (a small space)
             return self._fresh_sample()
+        model = self._fit(scored)
         mean, std = model.predict(self._scales, candidates)
         best = model.transform(min(loss for _, loss in mine))
         ei = expected_improvement(mean, std, best, self.xi)

@@ -16,6 +16,7 @@ from da_bridge.adapters.optuna import VALUES_ATTR, replay_trial
 from da_bridge.errors import ObjectiveError, SearchFailedError
 from da_bridge.spaces.examples import poster_space
 from da_bridge.study import ERROR_ATTR
+from da_bridge.study.runner import _Runner, choose_searcher, make_searcher
 from da_bridge.study.store import load_study
 
 COMPLETE, FAIL, PRUNED = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL,
@@ -231,7 +232,7 @@ def test_parallel_jobs_use_the_constant_liar_and_sequential_runs_do_not():
     parallel = search(poster_space(), width, n_trials=4, n_jobs=2, seed=0, storage=":memory:")
     tpe = parallel.study.sampler.sampler  # ReadOncePerTrial around TPE
     assert isinstance(tpe, optuna.samplers.TPESampler) and tpe._constant_liar
-    sequential = search(poster_space(), width, n_trials=2, seed=0, storage=":memory:")
+    sequential = search(poster_space(), width, "optuna", n_trials=2, seed=0, storage=":memory:")
     assert isinstance(sequential.study.sampler, optuna.samplers.TPESampler)
     assert not sequential.study.sampler._constant_liar
 
@@ -243,3 +244,38 @@ def test_bad_arguments_are_explained():
         search(poster_space(), width, "annealing", n_trials=1, storage=":memory:")
     with pytest.raises(ValueError, match="direction"):
         search(poster_space(), width, n_trials=1, direction="up", storage=":memory:")
+
+
+def test_auto_is_smbo_for_one_objective_in_sequence_and_optuna_otherwise():
+    from da_bridge.adapters.smbo import SMBOSearcher
+
+    result = search(poster_space(), width, n_trials=3, seed=0, storage=":memory:")
+    assert type(result.study.sampler).__name__ == "ProposalSampler"  # a foreign searcher's
+    runner = _Runner(poster_space(), width, "auto", ["minimize"], 0, None)
+    assert isinstance(runner.searcher, SMBOSearcher)
+    for options in ({"sampler": optuna.samplers.RandomSampler(seed=0)}, {"n_jobs": 2},
+                    {"directions": ["minimize", "minimize"]}):
+        assert choose_searcher("auto", **{"directions": ["minimize"], **options}) == "optuna"
+    assert choose_searcher("evolution", directions=["minimize"], n_jobs=2) == "evolution"
+
+
+def test_a_users_sampler_proposes_every_trial_under_the_default():
+    sampler = optuna.samplers.RandomSampler(seed=3)
+    result = search(poster_space(), width, n_trials=6, sampler=sampler, storage=":memory:")
+    assert result.study.sampler is sampler
+    plain = search(poster_space(), width, "optuna", n_trials=6,
+                   sampler=optuna.samplers.RandomSampler(seed=3), storage=":memory:")
+    assert [t.params for t in result.trials] == [t.params for t in plain.trials]
+
+
+@pytest.mark.parametrize("searcher", ["smbo", "random"])
+def test_initial_points_come_first_with_a_foreign_searcher(searcher):
+    space = poster_space()
+    first = [space.sample(i).json_values() for i in range(3)]
+    told = []
+    chosen = make_searcher(searcher, space, seed=0)
+    tell = chosen.tell
+    chosen.tell = lambda proposal, score: (told.append(proposal.values), tell(proposal, score))
+    result = search(space, width, chosen, n_trials=5, initial=first, storage=":memory:")
+    assert [t.user_attrs[VALUES_ATTR] for t in result.trials[:3]] == first
+    assert [space.replay(values).json_values() for values in told[:3]] == first

@@ -50,8 +50,9 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
     """The options `search` and `worker` share."""
     p.add_argument("--objective", metavar="MODULE:FN",
                    help="objective(arch[, trial]) -> score; built-in tasks have their own")
-    p.add_argument("--searcher", default="optuna", choices=sorted(SEARCHERS),
-                   help="the search algorithm (default: optuna TPE)")
+    p.add_argument("--searcher", default="auto", choices=sorted(SEARCHERS),
+                   help="the search algorithm (default: auto, SMBO for one objective and "
+                        "--jobs 1, else optuna TPE)")
     p.add_argument("--trials", type=_positive,
                    help=f"finished trials the study should hold (default: {DEFAULT_TRIALS}, or "
                         "the task's time budget: 60 s for sklearn)")

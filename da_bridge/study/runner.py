@@ -54,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 #: Searcher names accepted by `search(searcher=...)` and the CLI, and where they live.
 SEARCHERS = {
+    "auto": None,
     "optuna": None,
     "random": "da_bridge.searchers.random:RandomSearcher",
     "evolution": "da_bridge.searchers.evolution:EvolutionSearcher",
@@ -175,7 +176,7 @@ class SearchResult:
 def search(
     space: SearchSpace,
     objective: Callable[..., Any],
-    searcher: str | Searcher = "optuna",
+    searcher: str | Searcher = "auto",
     *,
     n_trials: int | None = None,
     timeout: float | None = None,
@@ -203,7 +204,8 @@ def search(
         objective: `objective(arch)` or `objective(arch, trial)`; returns a score
             (a sequence of scores with `directions`). With the trial it can
             report intermediate values and raise `optuna.TrialPruned`.
-        searcher: "optuna" (TPE, multivariate and grouped), "random",
+        searcher: "auto" (see `choose_searcher`: SMBO for a sequential single-objective
+            search, else Optuna), "optuna" (TPE, multivariate and grouped), "random",
             "hyperopt", "skopt", "evolution", "mcts", "smbo", or any `Searcher`.
         n_trials: Trials to run in this call (None: until `timeout` or `max_trials`).
         timeout: Seconds after which no new trial starts.
@@ -219,7 +221,8 @@ def search(
             `()` stops the search at the first error (the trial is still recorded).
         callbacks: Optuna callbacks `fn(study, frozen_trial)` after each trial.
         show_progress: Show a progress bar with the best score so far.
-        sampler: An Optuna sampler to use instead of the default (searcher "optuna").
+        sampler: An Optuna sampler to use (searcher "auto" or "optuna"): it proposes
+            every trial, as in a plain Optuna study.
         pruner: An Optuna pruner (e.g. `optuna.pruners.MedianPruner()`).
         max_trials: Stop once the study has this many finished trials (resume to a target).
         trial_timeout: Seconds one evaluation may take: it runs in a forked child
@@ -229,8 +232,8 @@ def search(
             (`da_bridge.study.failures.FailureStop`) and raise `SearchFailedError`,
             whose message groups the errors; False runs the whole budget.
         failure_hint: `hint(errors) -> text` naming the fix, for that message.
-        initial: Values maps to evaluate first, in a new study (searcher "optuna"),
-            e.g. `da_bridge.spaces.sklearn.starting_points(space)`.
+        initial: Values maps to evaluate first, in a new study (any searcher; it is
+            told their scores), e.g. `da_bridge.spaces.sklearn.starting_points(space)`.
 
     Returns:
         The `SearchResult`; Ctrl-C returns what was done so far (`interrupted=True`).
@@ -252,13 +255,13 @@ def search(
     directions = _directions(direction, directions)
     if trial_timeout is not None:
         objective = with_trial_timeout(objective, trial_timeout)
+    searcher = choose_searcher(searcher, directions=directions, sampler=sampler, n_jobs=n_jobs)
     runner = _Runner(space, objective, searcher, directions, seed, sampler)
     study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed,
                           n_jobs=n_jobs)
     runner.attach(study)
-    if runner.searcher is None and not study.get_trials(deepcopy=False):
-        for values in initial:
-            study.enqueue_trial(optuna_params(space, dict(values)))
+    if not study.get_trials(deepcopy=False):
+        runner.start_with(initial)
     callbacks = list(callbacks or [])
     failures = FailureStop() if stop_on_failures else None
     if failures is not None:
@@ -318,9 +321,41 @@ def check_seconds(**durations: Any) -> None:
                               f"got {value!r}")
 
 
+def choose_searcher(searcher: Any, *, directions: Sequence[str], sampler: Any = None,
+                    n_jobs: int = 1) -> Any:
+    """What `searcher="auto"` stands for; any other searcher is returned as it is.
+
+    "smbo" (`da_bridge.adapters.smbo.SMBOSearcher`) for a sequential single-objective
+    search when scikit-learn is installed: on the measured objectives (a discrete NAS-like
+    space, a conditional space of log-scaled numbers, a flat continuous one; see
+    docs/reference/search.md) it was the best searcher or within one standard error of it,
+    where Optuna's TPE was 2-15x worse on the first two. "optuna" (TPE, or `sampler`)
+    otherwise: when you pass an Optuna `sampler` (it is used as in a plain Optuna study),
+    for several objectives, for parallel trials (`n_jobs != 1`; TPE's constant liar
+    spreads them apart), and without scikit-learn.
+
+    Example:
+        >>> choose_searcher("auto", directions=["minimize", "maximize"])
+        'optuna'
+        >>> choose_searcher("random", directions=["minimize"])
+        'random'
+    """
+    if not (isinstance(searcher, str) and searcher == "auto"):
+        return searcher
+    if sampler is not None or len(directions) > 1 or n_jobs != 1:
+        return "optuna"
+    try:
+        importlib.import_module("sklearn.ensemble")
+    except ImportError:
+        return "optuna"
+    return "smbo"
+
+
 def make_searcher(name: str, space: SearchSpace, *, seed: int | None = None,
                   direction: str = "minimize") -> Searcher:
     """The searcher registered under `name` (see `SEARCHERS`)."""
+    if name == "auto":
+        name = choose_searcher(name, directions=[direction])
     target = SEARCHERS.get(name) if isinstance(name, str) else None
     if target is None:
         raise OptionError(f"unknown searcher {name!r}; choose one of {sorted(SEARCHERS)} "
@@ -345,8 +380,9 @@ class _Runner:
             raise OptionTypeError(f"objective must be callable; got {objective!r}")
         self.space, self.objective, self.directions = space, objective, directions
         self.pass_trial = takes_trial(objective)
-        self.searcher = self._foreign(searcher, seed)
+        self.searcher = self._foreign(searcher, seed, sampler)
         self.sampler = sampler if self.searcher is None else None
+        self._initial: list[dict[str, Any]] = []  # values maps a foreign searcher starts with
         self.seed, self._lock, self._told = seed, threading.Lock(), set[int]()
         self._distinct = None if self.searcher is None else \
             Distinct(self.searcher, space, seed)
@@ -354,7 +390,8 @@ class _Runner:
         self.signals: list[str] = []  # what stopped the search (SIGTERM); Ctrl-C if empty
         self.marks_interrupts = True  # workers mark them in their own guard
 
-    def _foreign(self, searcher: Any, seed: int | None) -> Searcher | None:
+    def _foreign(self, searcher: Any, seed: int | None, sampler: Any) -> Searcher | None:
+        searcher = choose_searcher(searcher, directions=self.directions, sampler=sampler)
         if searcher == "optuna" or isinstance(searcher, OptunaSearcher):
             return None
         if len(self.directions) > 1:
@@ -375,6 +412,15 @@ class _Runner:
 
     def attach(self, study: optuna.Study) -> None:
         self.study = study
+
+    def start_with(self, initial: Iterable[dict[str, Any]]) -> None:
+        """Evaluate these values maps first: Optuna's queue, or a foreign searcher's
+        proposals (it is told their scores like its own)."""
+        if self.searcher is None:
+            for values in initial:
+                self.study.enqueue_trial(optuna_params(self.space, dict(values)))
+        else:
+            self._initial.extend(dict(values) for values in initial)
 
     def __call__(self, trial: optuna.Trial) -> Any:
         claim(trial)
@@ -416,7 +462,8 @@ class _Runner:
             self._sync()
             # A retried trial (a dead worker's, requeued) already holds its architecture.
             # _ask, _tell and _sync run only with a foreign searcher (not None)
-            proposal = None if trial.params else cast(Distinct, self._distinct).ask()
+            proposal = None if trial.params else self._next_initial() or \
+                cast(Distinct, self._distinct).ask()
         sampler = cast(ProposalBinding, self.study.sampler)  # make_sampler's proposal_sampler()
         sampler.bind(trial.number, optuna_params(self.space, proposal.values) if proposal else {})
         try:
@@ -427,6 +474,13 @@ class _Runner:
             proposal = Proposal(arch, dict(arch.values))  # evaluate what the trial records
         proposal.trial = trial
         return proposal
+
+    def _next_initial(self) -> Proposal | None:
+        while self._initial:
+            arch = self.space.replay(self._initial.pop(0))
+            if self._scored.of(arch) is None:
+                return Proposal(arch, dict(arch.values))
+        return None
 
     def _tell(self, proposal: Any, score: Any, number: int) -> None:
         with self._lock:

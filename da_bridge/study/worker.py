@@ -49,7 +49,7 @@ from da_bridge.study._optuna_internals import heartbeat_enabled
 from da_bridge.study._owners import fail_dead_trials, requeue
 from da_bridge.study._retry import store_error_in
 from da_bridge.study._schema import INTERRUPTED_ATTR
-from da_bridge.study.runner import _create_study, _directions, _Runner
+from da_bridge.study.runner import _create_study, _directions, _Runner, choose_searcher
 from da_bridge.study.store import open_storage
 
 if TYPE_CHECKING:
@@ -125,7 +125,7 @@ def run_worker(
             finished plus running trials are below the target, so the study
             does not overshoot (on RDB storages; elsewhere it may by up to
             the number of workers minus one).
-        searcher: "optuna" (TPE with the constant liar), "random", "evolution",
+        searcher: "optuna" or "auto" (TPE with the constant liar), "random", "evolution",
             "hyperopt", "skopt", ... or a `Searcher`.
         direction: "minimize" (default) or "maximize".
         directions: One direction per objective, for multi-objective studies.
@@ -170,6 +170,8 @@ def run_worker(
     directions = _directions(direction, directions)
     stop = Stop()
     guarded = guard(objective, stop, trial_timeout)
+    # workers run trials in parallel: "auto" is TPE with the constant liar
+    searcher = choose_searcher(searcher, directions=directions, sampler=sampler, n_jobs=2)
     if sampler is None and searcher == "optuna":
         sampler = default_sampler(seed, n_jobs=2)  # constant liar: mind the others' trials
     runner = _Runner(space, guarded, searcher, directions, seed, sampler)

@@ -47,15 +47,15 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
     """Search a pipeline space by cross-validation, then refit the best pipeline.
 
     A new study of a built-in space starts with four strong default pipelines
-    (`starting_points`; searcher "optuna"), then searches. Every searcher of
-    `da_bridge.search` works ("optuna", "random", "hyperopt", "skopt", or a
-    `Searcher` object); every trial is recorded in an Optuna study (`study_`).
+    (`starting_points`), then searches. Every searcher of `da_bridge.search` works
+    ("auto", "optuna", "smbo", "random", "hyperopt", "skopt", or a `Searcher`
+    object); every trial is recorded in an Optuna study (`study_`).
     A pipeline that fails to fit fails its trial only; a `FitFailedWarning`
     counts the failures at the end.
 
     Args:
         space: A pipeline search space (see `classification_space`).
-        searcher: The search algorithm.
+        searcher: The search algorithm; "auto" as in `da_bridge.search`.
         n_trials: Trials to run (with a stored `study_name`: trials the study
             should hold, so a second fit resumes). None: until `timeout`.
         cv: Folds, splitter or iterable of splits; None means 5 folds
@@ -104,7 +104,7 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
         [0, 0]
     """
 
-    def __init__(self, space: SearchSpace, searcher: Any = "optuna", *, n_trials: int | None = 20,
+    def __init__(self, space: SearchSpace, searcher: Any = "auto", *, n_trials: int | None = 20,
                  cv: Any = None, scoring: Any = None, n_jobs: int | None = None,
                  timeout: float | None = None, trial_timeout: float | None = None,
                  storage: Any = ":memory:", study_name: str | None = None, refit: bool = True,

@@ -120,3 +120,55 @@ def test_bad_options_raise():
         SMBOSearcher(poster_space(), y_transform="sqrt")
     with pytest.raises(ValueError, match="random_fraction"):
         SMBOSearcher(poster_space(), random_fraction=1.5)
+
+
+def _three_branches():
+    from da_bridge import Discrete, Float, Int, SearchSpace, substitution
+    from da_bridge.spaces.examples import op
+
+    def model(values):
+        if values["kind"] == "narrow":
+            return op("narrow", {"lr": Float(1e-5, 1.0, log=True),
+                                 "units": Int(8, 1024, log=True)})
+        if values["kind"] == "broad":
+            return op("broad", {"alpha": Float(1e-6, 10.0, log=True), "depth": Int(1, 12)})
+        return op("flat", {"x": Float(0.0, 1.0)})
+
+    return SearchSpace(lambda: substitution(
+        "model", model, {"kind": Discrete(["broad", "flat", "narrow"])}))
+
+
+def _branch_loss(arch):
+    import math
+
+    v = arch.values
+    if v["model.kind"] == "narrow":  # the best branch, but only in a small region
+        return (math.log10(v["model/narrow.lr"]) + 3.3) ** 2 / 2 + \
+            (math.log2(v["model/narrow.units"]) - 8.4) ** 2 / 6
+    if v["model.kind"] == "broad":  # good almost everywhere, never below 0.15
+        return 0.15 + (math.log10(v["model/broad.alpha"]) + 2) ** 2 / 60
+    return 0.25 + (v["model/flat.x"] - 0.3) ** 2
+
+
+@pytest.mark.slow
+def test_model_proposals_keep_refining_every_branch_of_a_conditional_space():
+    space = _three_branches()
+    result = da_bridge.search(space, _branch_loss, SMBOSearcher(space, seed=0), n_trials=40,
+                              seed=0, storage=":memory:")
+    later = [t.user_attrs[VALUES_ATTR]["model.kind"] for t in result.trials[10:]]
+    assert {kind: later.count(kind) >= 5 for kind in ("broad", "flat", "narrow")} == \
+        {"broad": True, "flat": True, "narrow": True}
+    narrow = [t.value for t in result.trials if
+              t.user_attrs[VALUES_ATTR]["model.kind"] == "narrow"]
+    assert min(narrow) < min(narrow[:3])  # the narrow branch was improved, not just sampled
+
+
+def test_log_scaled_numbers_are_modelled_on_their_log_scale():
+    space = _three_branches()
+    searcher = SMBOSearcher(space, seed=0)
+    values = {"model.kind": "narrow", "model/narrow.lr": 1e-4, "model/narrow.units": 64}
+    encoded = searcher._scales.encode(values)
+    assert encoded["model/narrow.lr"] == pytest.approx(np.log(1e-4))
+    assert encoded["model/narrow.units"] == pytest.approx(np.log(64))
+    flat = searcher._scales.encode({"model.kind": "flat", "model/flat.x": 0.5})
+    assert flat["model/flat.x"] == 0.5

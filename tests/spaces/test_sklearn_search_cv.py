@@ -286,10 +286,12 @@ def test_the_space_must_be_a_search_space(iris):
 # the sample-weight checks (fit takes no `sample_weight`; fit parameters are routed to the
 # pipelines as in cross_validate) and the array API checks (pipelines of numpy estimators).
 def _check_instances():
+    # TPE's second pipeline selects features with y, which warns about a 2-d y as
+    # check_supervised_y_2d wants; a pipeline without that step (Ridge takes 2-d y) does not
     return [
-        ArchitectureSearchCV(classification_space(models=["logreg"], impute=False),
+        ArchitectureSearchCV(classification_space(models=["logreg"], impute=False), "optuna",
                              n_trials=2, cv=2, random_state=0),
-        ArchitectureSearchCV(regression_space(models=["ridge"], impute=False),
+        ArchitectureSearchCV(regression_space(models=["ridge"], impute=False), "optuna",
                              n_trials=2, cv=2, random_state=0),
     ]
 
