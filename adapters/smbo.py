@@ -39,6 +39,8 @@ from da_bridge.space import MAX_REJECTIONS, SearchSpace
 
 Values = dict[str, Any]
 Y_TRANSFORMS = ("log", "rank", None)
+#: Trials without a new best after which most proposals refine the other structures.
+STALL = 8
 
 
 class SMBOSearcher(Searcher):
@@ -120,6 +122,7 @@ class SMBOSearcher(Searcher):
         self._pool: list[Values] = []
         self._model: _Fitted | None = None
         self._model_asks = 0
+        self._branch_turns = 0
 
     def ask(self) -> Proposal:
         scored = [(v, loss) for v, loss in self.history if loss is not None]
@@ -169,9 +172,13 @@ class SMBOSearcher(Searcher):
         return self._model
 
     def _other_structure(self, scored: list[tuple[Values, float]]) -> frozenset | None:
-        """Every `1 / branch_fraction`-th proposal: one of the other structures that scored
-        best (in turn); None otherwise or when there is one structure."""
-        if not self.branch_fraction or self._model_asks % round(1 / self.branch_fraction):
+        """Every `1 / branch_fraction`-th proposal, and two in three once the best has not
+        improved for `STALL` trials: one of the other structures that scored best (in turn).
+        None otherwise, or when there is one structure."""
+        if not self.branch_fraction:
+            return None
+        period = round(1 / self.branch_fraction)
+        if self._model_asks % period and not (_stalled(scored) and self._model_asks % 3):
             return None
         best: dict[frozenset, float] = {}
         for values, loss in scored:
@@ -180,8 +187,8 @@ class SMBOSearcher(Searcher):
         ranked = sorted(best, key=best.__getitem__)[1:self.n_parents + 1]
         if not ranked:
             return None
-        turn = self._model_asks // round(1 / self.branch_fraction)
-        return ranked[turn % len(ranked)]
+        self._branch_turns += 1
+        return ranked[self._branch_turns % len(ranked)]
 
     def _candidates(self, scored: list[tuple[Values, float]],
                     structure: frozenset | None) -> list[Values]:
@@ -205,7 +212,7 @@ class SMBOSearcher(Searcher):
     def _variations(self, parent: Values, n: int) -> list[Values]:
         """`n` variations of `parent`: one-hyperparameter mutations and, where it has
         numbers, small joint moves of all of them (a local search step)."""
-        moves = [m for _ in range(n // 2) if (m := self._nudge(parent)) is not None] \
+        moves = [m for _ in range(2 * n // 3) if (m := self._nudge(parent)) is not None] \
             if self._scales.numeric(parent) else []
         return moves + self._mutations(parent, n - len(moves))
 
@@ -299,6 +306,13 @@ class _Fitted:
     def predict(self, scales: _Scales, candidates: list[Values]
                 ) -> tuple[np.ndarray, np.ndarray]:
         return self.model.predict_many([scales.encode(values) for values in candidates])
+
+
+def _stalled(scored: list[tuple[Values, float]]) -> bool:
+    """Whether the last `STALL` scored trials did not improve on the best before them."""
+    if len(scored) <= STALL:
+        return False
+    return min(loss for _, loss in scored[-STALL:]) >= min(loss for _, loss in scored[:-STALL])
 
 
 def _structure(values: Mapping[str, Any]) -> frozenset:
