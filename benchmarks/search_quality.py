@@ -499,7 +499,7 @@ def _fmt(x: float) -> str:
     return f"{x:.4f}" if abs(x) < 10 else f"{x:.2f}"
 
 
-def report(results: Results, benches: list[str], seeds: int) -> list[str]:
+def report(results: Results, benches: list[str], where: str) -> list[str]:
     columns: list[Column] = [("bridge", b) for b in benches]
     if "mixed" in benches:
         columns.insert(benches.index("mixed") + 1, ("native", "mixed"))
@@ -513,7 +513,7 @@ def report(results: Results, benches: list[str], seeds: int) -> list[str]:
         return markdown_table(header, rows)
 
     lines = [f"{counts[-1]} seeds (n= where fewer ran) x {results.evals} evaluations; "
-             f"{machine()}", "",
+             f"{where}", "",
              "Objectives: " + "; ".join(f"{b} ({BENCHMARKS[b][0]}, {BENCHMARKS[b][1]})"
                                         for b in benches), "",
              "**Final regret, mean ± standard error** (lower is better)", "",
@@ -614,7 +614,8 @@ def main(argv: list[str] | None = None) -> int:
                   f"({outcome['seconds']:.1f} s)", file=sys.stderr)
         print(f"{len(tasks)} runs in {time.perf_counter() - started:.0f} s", file=sys.stderr)
     runs = [r for r in done if r["bench"] in args.benchmarks and r["name"] in names]
-    print("\n".join(report(Results(runs, args.evals), args.benchmarks, seeds)))
+    where = f"from {args.report}" if args.report else machine()
+    print("\n".join(report(Results(runs, args.evals), args.benchmarks, where)))
     return 0
 
 
