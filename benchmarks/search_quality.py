@@ -292,6 +292,16 @@ class Timed:
 # da_bridge space: every searcher through da_bridge.search -----------------------------------------
 
 DEFAULT = inspect.signature(search).parameters["searcher"].default
+#: Fewer seeds than this (a capped, slow searcher) are shown but left out of the verdicts.
+MIN_SEEDS = 3
+
+
+def _default_label() -> str:
+    from da_bridge.study import runner
+
+    chosen = getattr(runner, "choose_searcher", lambda s, **_: s)(DEFAULT, directions=["minimize"])
+    picks = f" → {chosen!r}" if chosen != DEFAULT else ""
+    return f"da_bridge default (`search()`: {DEFAULT!r}{picks})"
 
 
 def _tpe(seed: int, group: bool) -> optuna.samplers.BaseSampler:
@@ -402,7 +412,7 @@ def native_runs() -> dict[str, Callable]:
 
 
 LABELS = {
-    "default": f"da_bridge default (`search()`, searcher {DEFAULT!r})",
+    "default": _default_label(),
     "auto": 'searcher="auto"',
     "optuna-group": "Optuna TPE, multivariate + group",
     "optuna-default": "Optuna TPE, Optuna 5 default",
@@ -524,12 +534,14 @@ def report(results: Results, benches: list[str], where: str) -> list[str]:
                                     f"/{len(r)})" if n != "random" else _fmt(max(r))),
              "", "**Searcher seconds per 100 trials** (run time minus the objective's; mean)", "",
              *table(lambda n, c, r: f"{statistics.fmean(results.seconds[(c[0], n, c[1])]):.1f}"),
-             "", *verdicts(results, benches), "", *goals(results, benches)]
+             "", f"Verdicts (searchers with at least {MIN_SEEDS} seeds):", "",
+             *verdicts(results, benches), "", *goals(results, benches)]
     return lines
 
 
 def _means(results: Results, bench: str) -> dict[str, tuple[float, float]]:
-    return {n: mean_se(r) for n in LABELS if (r := results.get(n, ("bridge", bench)))}
+    return {n: mean_se(r) for n in LABELS
+            if len(r := results.get(n, ("bridge", bench)) or []) >= MIN_SEEDS}
 
 
 def within_se(means: dict[str, tuple[float, float]], best: str) -> list[str]:
@@ -551,7 +563,8 @@ def verdicts(results: Results, benches: list[str]) -> list[str]:
         median = results.random_median(("bridge", bench))
         if median is not None:
             worse = [n for n, (m, _) in means.items() if m > median and n != "random"]
-            line += f"; mean worse than random's median: {', '.join(worse) or 'none'}"
+            line += (f"; mean worse than random's median ({_fmt(median)}): "
+                     f"{', '.join(worse) or 'none'}")
         lines.append(line)
     return lines
 
