@@ -70,7 +70,8 @@ def report30(tmp_path_factory):
     journal = folder / "runs" / "poster-demo.journal"
     assert main(["search", "poster", "--objective", f"{folder / 'objectives.py'}:width",
                  "--trials", "30", "--seed", "0", "--study", "poster-demo",
-                 "--storage", str(journal), "--direction", "maximize", "--no-progress"]) == 0
+                 "--storage", str(journal), "--direction", "maximize", "--no-progress",
+                 "--searcher", "optuna"]) == 0  # the pages checked below are TPE's trials
     out = folder / "report"
     assert main(["report", "--study", "poster-demo", "--storage", str(journal),
                  "--out", str(out)]) == 0
