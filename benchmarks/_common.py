@@ -1,7 +1,8 @@
-"""What the benchmark scripts share: quiet frameworks, the machine line, mean and spread."""
+"""What the benchmark scripts share: quiet frameworks, the machine line, statistics, tables."""
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
@@ -35,3 +36,23 @@ def mean_se(values: list[float]) -> tuple[float, float]:
 def mean_std(values: list[float], signed: bool = False) -> str:
     """`mean ± std`, with the sign shown when `signed` (gains)."""
     return f"{statistics.fmean(values):{'+' if signed else ''}.4f} ± {std(values):.4f}"
+
+
+def markdown_table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """The lines of a markdown table."""
+    return ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header),
+            *("| " + " | ".join(row) + " |" for row in rows)]
+
+
+def append_jsonl(path: str, record: dict) -> None:
+    """Append one JSON record as a line, so a long run keeps what it finished."""
+    with open(path, "a") as f:
+        f.write(json.dumps(record) + "\n")
+
+
+def read_jsonl(path: str | None) -> list[dict]:
+    """The records of a JSON-lines file; none when there is no path or file yet."""
+    if not path or not os.path.exists(path):
+        return []
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
