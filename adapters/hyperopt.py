@@ -38,6 +38,7 @@ from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import (
     InvalidArchitectureError,
+    NoValidArchitectureError,
     OptionError,
     OptionTypeError,
     ReplayError,
@@ -49,6 +50,8 @@ from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 ALGORITHMS = ("tpe", "rand", "anneal")
+#: Rejected Hyperopt proposals in a row after which `ask` proposes a random valid architecture.
+PROPOSAL_REJECTIONS = 10
 _POINT_SYMBOL = "da_bridge_point"
 
 
@@ -118,6 +121,8 @@ class HyperoptSearcher(Searcher):
         direction: "minimize" or "maximize"; `da_bridge.search` sets it.
         flat: Use the flat union instead of the tree (see `to_hyperopt`).
         max_states: Exploration budget (see `to_hyperopt`).
+        max_rejections: Hyperopt proposals the space may reject in a row before `ask`
+            proposes a random valid architecture instead (see `ask`).
 
     Attributes:
         trials: Hyperopt's `Trials`, one document per proposal told or restored.
@@ -133,8 +138,10 @@ class HyperoptSearcher(Searcher):
 
     def __init__(self, space: SearchSpace, *, algo: str | Callable = "tpe",
                  seed: int | None = None, direction: str = "minimize", flat: bool = False,
-                 max_states: int = _tree.MAX_STATES) -> None:
+                 max_states: int = _tree.MAX_STATES,
+                 max_rejections: int = PROPOSAL_REJECTIONS) -> None:
         super().__init__(space, seed=seed, direction=direction)
+        self.max_rejections = max_rejections
         hyperopt = _hyperopt()
         self.algo = _algorithm(hyperopt, algo)
         self._compiled = _compile(space, flat, max_states)
@@ -144,8 +151,22 @@ class HyperoptSearcher(Searcher):
         self._running: dict[int, tuple[dict, dict[str, Any]]] = {}
 
     def ask(self) -> Proposal:
-        """Hyperopt's next point; a point the space rejects is told as failed and redrawn."""
-        return until_valid(self._ask, self.space, on_reject=self._reject)
+        """Hyperopt's next point; a point the space rejects is told as failed and redrawn.
+
+        After `max_rejections` rejected points in a row the proposal is a random valid
+        architecture (drawn as `SearchSpace.sample` draws, rejections redrawn), entered in
+        `trials` as if Hyperopt had proposed it. Hyperopt cannot be told to avoid what the
+        space rejects: before its first success TPE's "good" trials are the rejected ones,
+        and where valid architectures are rare its proposals stay invalid.
+
+        Raises:
+            NoValidArchitectureError: the random fallback found nothing valid either.
+        """
+        try:
+            return until_valid(self._ask, self.space, on_reject=self._reject,
+                               max_rejections=self.max_rejections)
+        except NoValidArchitectureError:
+            return self._propose(self.space.sample(self._rng))
 
     def _reject(self, exc: InvalidArchitectureError) -> None:
         _finish(_hyperopt(), self._rejected, None)
@@ -166,6 +187,24 @@ class HyperoptSearcher(Searcher):
         self._running[doc["tid"]] = doc, arch.values
         return Proposal(arch, dict(arch.values), token=doc["tid"])
 
+    def _propose(self, arch: Architecture) -> Proposal:
+        """Enter `arch` in `trials` as a running Hyperopt trial and propose it."""
+        doc = self._doc(self._compiled.raw(arch.values))
+        self.trials.insert_trial_docs([doc])
+        self.trials.refresh()
+        doc = next(d for d in self.trials.trials if d["tid"] == doc["tid"])
+        self._running[doc["tid"]] = doc, arch.values
+        return Proposal(arch, dict(arch.values), token=doc["tid"])
+
+    def _doc(self, config: Mapping[str, Any]) -> dict:
+        """A new Hyperopt trial document holding `config` ({label: raw value})."""
+        tid = self.trials.new_trial_ids(1)[0]
+        labels = list(self.domain.params)
+        misc = {"tid": tid, "cmd": self.domain.cmd, "workdir": self.domain.workdir,
+                "idxs": {k: [tid] if k in config else [] for k in labels},
+                "vals": {k: [config[k]] if k in config else [] for k in labels}}
+        return self.trials.new_trial_docs([tid], [None], [self.domain.new_result()], [misc])[0]
+
     def tell(self, proposal: Proposal, score: float | None) -> None:
         token = proposal.token
         tid = token if isinstance(token, int) and token in self._running else next(
@@ -179,14 +218,8 @@ class HyperoptSearcher(Searcher):
     def restore(self, history: Iterable[tuple[Mapping[str, Any], float | None]]) -> None:
         """Add finished evaluations as Hyperopt trial documents (resume, other workers)."""
         hyperopt, docs = _hyperopt(), []
-        labels = list(self.domain.params)
         for values, score in history:
-            config = self._compiled.raw(values)
-            tid = self.trials.new_trial_ids(1)[0]
-            misc = {"tid": tid, "cmd": self.domain.cmd, "workdir": self.domain.workdir,
-                    "idxs": {k: [tid] if k in config else [] for k in labels},
-                    "vals": {k: [config[k]] if k in config else [] for k in labels}}
-            doc = self.trials.new_trial_docs([tid], [None], [self.domain.new_result()], [misc])[0]
+            doc = self._doc(self._compiled.raw(values))
             _finish(hyperopt, doc, self.loss(score))
             docs.append(doc)
         if docs:
