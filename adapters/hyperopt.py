@@ -17,7 +17,8 @@ hyperparameter that can appear becomes a top-level parameter and the ones
 that are not live are ignored when decoding.
 
 The objective `fmin` calls receives a dict `{path: value}` of the live
-hyperparameters (objects by index, as in the Optuna adapter);
+hyperparameters that have a choice (objects by index, as in the Optuna
+adapter; one-value hyperparameters stay out of the expression);
 `from_hyperopt(space, point)` turns it, or `fmin`'s index-style result, into
 the architecture. `HyperoptSearcher` is the ask/tell searcher on Hyperopt's
 low-level `Domain`, `algo.suggest` and `Trials`, for `da_bridge.search`.
@@ -67,7 +68,8 @@ def to_hyperopt(space: SearchSpace, *, flat: bool = False,
             compiler warns once and falls back to the flat union.
 
     Returns:
-        A pyll expression; it evaluates to `{path: value}` of the live hyperparameters.
+        A pyll expression; it evaluates to `{path: value}` of the live hyperparameters
+        with more than one value (`from_hyperopt` fills in the others).
 
     Example:
         >>> import numpy as np
@@ -312,20 +314,38 @@ class _Compiled:
 
     # building -------------------------------------------------------------------------------
     def _flat(self) -> dict:
-        return {self.labels[s.key]: self._leaf(s) for s in self.slots}
+        return self._leaf_exprs(self.slots)
 
     def _node(self, node: _tree.Node) -> dict:
-        out = {self.labels[s.key]: self._leaf(s) for s in node.leaves}
+        out = self._leaf_exprs(node.leaves)
         for choice in node.choices:
             label, expr = self._choice(choice)
             out[label] = expr
         return out
 
+    def _leaf_exprs(self, leaves: Iterable[_domains.Slot]) -> dict:
+        """`{label: expression}` of the leaves that have a choice.
+
+        A one-value leaf stays out: the decoder gives it its only value. NASNet's cells
+        have 7,000 of them (DeepArchitect's `D([v])` constants) beside 40 choices; in the
+        expression they made every TPE suggestion clone a graph 170 times larger.
+        """
+        out = {}
+        for slot in leaves:
+            expr = self._leaf(slot)
+            if expr is not None:
+                out[self.labels[slot.key]] = expr
+        return out
+
     def _leaf(self, slot: _domains.Slot) -> Any:
+        """The expression of a leaf, None for one with a single value (see `_leaf_exprs`)."""
         if slot.key not in self._leaves:
             name = self.labels[slot.key]
-            label = self._claim(name, name) if slot.hyperparameter.size() != 1 else None
-            self._leaves[slot.key] = label, _leaf_expr(self.hp, self.scope, label, slot)
+            if slot.hyperparameter.size() == 1:
+                self._leaves[slot.key] = None, None
+            else:
+                label = self._claim(name, name)
+                self._leaves[slot.key] = label, _leaf_expr(self.hp, self.scope, label, slot)
         return self._leaves[slot.key][1]
 
     def _choice(self, choice: _tree.Choice) -> tuple[str, Any]:
@@ -437,10 +457,8 @@ def _tree_or_none(space: SearchSpace, max_states: int) -> _tree.Node | None:
         return None
 
 
-def _leaf_expr(hp: Any, scope: Any, label: str | None, slot: _domains.Slot) -> Any:
+def _leaf_expr(hp: Any, scope: Any, label: str, slot: _domains.Slot) -> Any:
     h = slot.hyperparameter
-    if label is None:
-        return _sample_form(h, _domains.values_of(h)[0])
     if isinstance(h, Discrete):
         return hp.choice(label, list(h.values) if h.is_plain() else list(range(len(h.values))))
     if isinstance(h, Int):
