@@ -308,6 +308,10 @@ class _Compiled:
         self._names = set(self.labels.values())  # a Hyperopt label must not be another's name
         self._claimed: set[str] = set()
         self._leaves: dict[tuple, tuple[str | None, Any]] = {}
+        # the labels of each hyperparameter (identity, domain): one shared by two branches is
+        # named after the module that uses it first, so the tree may list it under another
+        # path than the architecture uses (a joint choice that reveals a later branch first)
+        self._shared: dict[tuple, list[str]] = {}
         self._choices: dict[_tree.Choice, tuple[str, Any]] = {}
         body = self._flat() if self.root is None else self._node(self.root)
         self.expr = getattr(self.scope, _POINT_SYMBOL)(body)
@@ -346,6 +350,7 @@ class _Compiled:
             else:
                 label = self._claim(name, name)
                 self._leaves[slot.key] = label, _leaf_expr(self.hp, self.scope, label, slot)
+                self._shared.setdefault(_shared_key(slot.hyperparameter), []).append(label)
         return self._leaves[slot.key][1]
 
     def _choice(self, choice: _tree.Choice) -> tuple[str, Any]:
@@ -411,40 +416,64 @@ class _Compiled:
         labels = self.labels
 
         def value_of(key: _domains.SlotKey, h: Hyperparameter) -> Any:
-            if key not in labels or labels[key] not in point:  # a slot exploration did not
-                return _domains.default_value(h)  # reach, or not live in that tree branch
-            return _from_sample(h, point[labels[key]])
+            if key in labels and labels[key] in point:
+                return _from_sample(h, point[labels[key]])
+            # listed under the path of another branch that uses it (see `_shared`)
+            label = next((la for la in self._shared.get(_shared_key(h), ()) if la in point),
+                         None)
+            if label is not None:
+                return _from_sample(h, point[label])
+            # a slot exploration did not reach, or not live in that tree branch
+            return _domains.default_value(h)
 
         return _flat.replay(self.space, value_of)
 
     def raw(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The `{label: raw value}` config Hyperopt stores for a values map."""
-        live = _flat.live_slots(self.space, values)
+        live, shared = {}, {}
+        for h, value in self.space.live(values):
+            live[h.name, _domains.domain_key(h.hyperparameter)] = value
+            shared[_shared_key(h.hyperparameter)] = value
         out: dict[str, Any] = {}
         if self.root is not None:
-            self._raw_node(self.root, live, out)
+            self._raw_node(self.root, live, shared, out)
             return out
         for slot in self.slots:
             label, h = self._leaves[slot.key][0], slot.hyperparameter
             if label is not None:
-                out[label] = _raw(h, live.get(slot.key, _domains.default_value(h)))
+                out[label] = _raw(h, _live_value(slot, live, shared))
         return out
 
-    def _raw_node(self, node: _tree.Node, live: dict, out: dict) -> None:
-        # A slot the tree lists but the values map lacks (the tree merged what a
-        # multi-hyperparameter substitution reveals) gets its default, as in the flat form.
+    def _raw_node(self, node: _tree.Node, live: dict, shared: dict, out: dict) -> None:
+        # A slot the tree lists but the values map lacks is a shared hyperparameter the map
+        # names after another branch (`_shared`), or one the tree merged from what a
+        # multi-hyperparameter substitution reveals: that one gets its default.
         for slot in node.leaves:
             label = self._leaves[slot.key][0]
             if label is not None:
-                value = live.get(slot.key, _domains.default_value(slot.hyperparameter))
-                out[label] = _raw(slot.hyperparameter, value)
+                out[label] = _raw(slot.hyperparameter, _live_value(slot, live, shared))
         for choice in node.choices:
-            indices = tuple(_domains.index_of(s.hyperparameter, live[s.key]) if s.key in live
-                            else 0 for s in choice.slots)
+            indices = tuple(_domains.index_of(s.hyperparameter, _live_value(s, live, shared))
+                            for s in choice.slots)
             position = next((i for i, b in enumerate(choice.branches) if b.indices == indices),
                             0)
             out[self._choices[choice][0]] = position
-            self._raw_node(choice.branches[position].node, live, out)
+            self._raw_node(choice.branches[position].node, live, shared, out)
+
+
+def _shared_key(h: Hyperparameter) -> tuple:
+    """The same for one hyperparameter under any of its names (where it was created, and
+    its domain)."""
+    return h.identity, _domains.domain_key(h)
+
+
+def _live_value(slot: _domains.Slot, live: dict, shared: dict) -> Any:
+    """The slot's value in a values map: by its path, else by the hyperparameter under
+    another name (`_shared`), else its default."""
+    if slot.key in live:
+        return live[slot.key]
+    return shared.get(_shared_key(slot.hyperparameter),
+                      _domains.default_value(slot.hyperparameter))
 
 
 def _tree_or_none(space: SearchSpace, max_states: int) -> _tree.Node | None:

@@ -262,11 +262,9 @@ def test_flat_searcher_restores_and_a_copied_proposal_closes_its_trial():
     assert poster_space().replay(restored.ask().values)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known bug: a hyperparameter shared by two branches is named after the module that uses "
-    "it first; a joint structural choice in the Hyperopt tree reveals the later branch first, "
-    "so the tree labels it under the other branch's path and the round trip loses its value"))
 def test_a_hyperparameter_shared_across_split_branches_round_trips():
+    # it is named after the module that uses it first; a joint structural choice in the
+    # tree reveals the later branch first, so the tree lists it under the other path
     space = build_space(("split_combine", (
         "or", (("leaf", "conv", (("pool", "flag0"),)),
                ("optional", ("leaf", "conv", (("pool", "flag0"),)), ("new",))), False), False))

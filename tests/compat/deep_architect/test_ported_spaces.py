@@ -172,7 +172,7 @@ def _search(name, searcher, n_trials=20):
     if searcher == "smbo":  # fewer candidates per proposal: sampling a cell space is slow
         from da_bridge.adapters.smbo import SMBOSearcher
 
-        searcher = SMBOSearcher(space, seed=0, n_candidates=32, max_mutations=16)
+        searcher = SMBOSearcher(space, seed=0, n_candidates=16, n_parents=2, max_mutations=8)
     result = search(space, lambda arch: float(len(arch.values) % 7),
                     n_trials=n_trials, searcher=searcher, seed=0, storage=":memory:")
     states = optuna.trial.TrialState
