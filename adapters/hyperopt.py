@@ -430,10 +430,11 @@ class _Compiled:
 
     def raw(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The `{label: raw value}` config Hyperopt stores for a values map."""
-        live, shared = {}, {}
-        for h, value in self.space.live(values):
-            live[h.name, _domains.domain_key(h.hyperparameter)] = value
-            shared[_shared_key(h.hyperparameter)] = value
+        live: dict[_domains.SlotKey, Any] = {}
+        shared: dict[tuple, Any] = {}
+        for named, value in self.space.live(values):
+            live[named.name, _domains.domain_key(named.hyperparameter)] = value
+            shared[_shared_key(named.hyperparameter)] = value
         out: dict[str, Any] = {}
         if self.root is not None:
             self._raw_node(self.root, live, shared, out)
