@@ -9,6 +9,7 @@ a tree ensemble; see `smbo_random`), the tree is da_bridge's `MCTSSearcher`.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Callable
 from typing import Any
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from da_bridge.adapters.smbo import SMBOSearcher as _SMBOSearcher
-from da_bridge.adapters.smbo import _key, expected_improvement, transform_losses
+from da_bridge.adapters.smbo import expected_improvement, transform_losses
 from da_bridge.adapters.surrogate import SurrogateModel, make_estimator
 from da_bridge.compat.deep_architect.searchers.common import EngineSearcher
 from da_bridge.compat.deep_architect.searchers.smbo_random import surrogate_estimator
@@ -26,6 +27,11 @@ from da_bridge.searchers.mcts import MCTSSearcher
 from da_bridge.space import SearchSpace
 
 __all__ = ["SMBOSearcherWithMCTSOptimizer"]
+
+
+def _seen_key(values: dict) -> str:
+    """How the SMBO searcher keys the architectures it has proposed (`_seen`)."""
+    return json.dumps(values, sort_keys=True)
 
 
 class _MCTSOptimized(_SMBOSearcher):
@@ -58,7 +64,7 @@ class _MCTSOptimized(_SMBOSearcher):
             mean, std = model.predict_many([values])
             score = float(expected_improvement(mean, std, float(target.min()), self.xi)[0])
             self.tree.tell(proposal, score)
-            if score > best_score and _key(values) not in self._seen:
+            if score > best_score and _seen_key(values) not in self._seen:
                 best, best_score = values, score
         return self._fresh_sample() if best is None else best
 
