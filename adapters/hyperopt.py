@@ -17,7 +17,8 @@ hyperparameter that can appear becomes a top-level parameter and the ones
 that are not live are ignored when decoding.
 
 The objective `fmin` calls receives a dict `{path: value}` of the live
-hyperparameters (objects by index, as in the Optuna adapter);
+hyperparameters that have a choice (objects by index, as in the Optuna
+adapter; one-value hyperparameters stay out of the expression);
 `from_hyperopt(space, point)` turns it, or `fmin`'s index-style result, into
 the architecture. `HyperoptSearcher` is the ask/tell searcher on Hyperopt's
 low-level `Domain`, `algo.suggest` and `Trials`, for `da_bridge.search`.
@@ -38,6 +39,7 @@ from da_bridge._imports import require
 from da_bridge.architecture import Architecture
 from da_bridge.errors import (
     InvalidArchitectureError,
+    NoValidArchitectureError,
     OptionError,
     OptionTypeError,
     ReplayError,
@@ -49,6 +51,8 @@ from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 ALGORITHMS = ("tpe", "rand", "anneal")
+#: Rejected Hyperopt proposals in a row after which `ask` proposes a random valid architecture.
+PROPOSAL_REJECTIONS = 10
 _POINT_SYMBOL = "da_bridge_point"
 
 
@@ -64,7 +68,8 @@ def to_hyperopt(space: SearchSpace, *, flat: bool = False,
             compiler warns once and falls back to the flat union.
 
     Returns:
-        A pyll expression; it evaluates to `{path: value}` of the live hyperparameters.
+        A pyll expression; it evaluates to `{path: value}` of the live hyperparameters
+        with more than one value (`from_hyperopt` fills in the others).
 
     Example:
         >>> import numpy as np
@@ -118,6 +123,8 @@ class HyperoptSearcher(Searcher):
         direction: "minimize" or "maximize"; `da_bridge.search` sets it.
         flat: Use the flat union instead of the tree (see `to_hyperopt`).
         max_states: Exploration budget (see `to_hyperopt`).
+        max_rejections: Hyperopt proposals the space may reject in a row before `ask`
+            proposes a random valid architecture instead (see `ask`).
 
     Attributes:
         trials: Hyperopt's `Trials`, one document per proposal told or restored.
@@ -133,8 +140,10 @@ class HyperoptSearcher(Searcher):
 
     def __init__(self, space: SearchSpace, *, algo: str | Callable = "tpe",
                  seed: int | None = None, direction: str = "minimize", flat: bool = False,
-                 max_states: int = _tree.MAX_STATES) -> None:
+                 max_states: int = _tree.MAX_STATES,
+                 max_rejections: int = PROPOSAL_REJECTIONS) -> None:
         super().__init__(space, seed=seed, direction=direction)
+        self.max_rejections = max_rejections
         hyperopt = _hyperopt()
         self.algo = _algorithm(hyperopt, algo)
         self._compiled = _compile(space, flat, max_states)
@@ -144,8 +153,22 @@ class HyperoptSearcher(Searcher):
         self._running: dict[int, tuple[dict, dict[str, Any]]] = {}
 
     def ask(self) -> Proposal:
-        """Hyperopt's next point; a point the space rejects is told as failed and redrawn."""
-        return until_valid(self._ask, self.space, on_reject=self._reject)
+        """Hyperopt's next point; a point the space rejects is told as failed and redrawn.
+
+        After `max_rejections` rejected points in a row the proposal is a random valid
+        architecture (drawn as `SearchSpace.sample` draws, rejections redrawn), entered in
+        `trials` as if Hyperopt had proposed it. Hyperopt cannot be told to avoid what the
+        space rejects: before its first success TPE's "good" trials are the rejected ones,
+        and where valid architectures are rare its proposals stay invalid.
+
+        Raises:
+            NoValidArchitectureError: the random fallback found nothing valid either.
+        """
+        try:
+            return until_valid(self._ask, self.space, on_reject=self._reject,
+                               max_rejections=self.max_rejections)
+        except NoValidArchitectureError:
+            return self._propose(self.space.sample(self._rng))
 
     def _reject(self, exc: InvalidArchitectureError) -> None:
         _finish(_hyperopt(), self._rejected, None)
@@ -166,6 +189,24 @@ class HyperoptSearcher(Searcher):
         self._running[doc["tid"]] = doc, arch.values
         return Proposal(arch, dict(arch.values), token=doc["tid"])
 
+    def _propose(self, arch: Architecture) -> Proposal:
+        """Enter `arch` in `trials` as a running Hyperopt trial and propose it."""
+        doc = self._doc(self._compiled.raw(arch.values))
+        self.trials.insert_trial_docs([doc])
+        self.trials.refresh()
+        doc = next(d for d in self.trials.trials if d["tid"] == doc["tid"])
+        self._running[doc["tid"]] = doc, arch.values
+        return Proposal(arch, dict(arch.values), token=doc["tid"])
+
+    def _doc(self, config: Mapping[str, Any]) -> dict:
+        """A new Hyperopt trial document holding `config` ({label: raw value})."""
+        tid = self.trials.new_trial_ids(1)[0]
+        labels = list(self.domain.params)
+        misc = {"tid": tid, "cmd": self.domain.cmd, "workdir": self.domain.workdir,
+                "idxs": {k: [tid] if k in config else [] for k in labels},
+                "vals": {k: [config[k]] if k in config else [] for k in labels}}
+        return self.trials.new_trial_docs([tid], [None], [self.domain.new_result()], [misc])[0]
+
     def tell(self, proposal: Proposal, score: float | None) -> None:
         token = proposal.token
         tid = token if isinstance(token, int) and token in self._running else next(
@@ -179,14 +220,8 @@ class HyperoptSearcher(Searcher):
     def restore(self, history: Iterable[tuple[Mapping[str, Any], float | None]]) -> None:
         """Add finished evaluations as Hyperopt trial documents (resume, other workers)."""
         hyperopt, docs = _hyperopt(), []
-        labels = list(self.domain.params)
         for values, score in history:
-            config = self._compiled.raw(values)
-            tid = self.trials.new_trial_ids(1)[0]
-            misc = {"tid": tid, "cmd": self.domain.cmd, "workdir": self.domain.workdir,
-                    "idxs": {k: [tid] if k in config else [] for k in labels},
-                    "vals": {k: [config[k]] if k in config else [] for k in labels}}
-            doc = self.trials.new_trial_docs([tid], [None], [self.domain.new_result()], [misc])[0]
+            doc = self._doc(self._compiled.raw(values))
             _finish(hyperopt, doc, self.loss(score))
             docs.append(doc)
         if docs:
@@ -273,26 +308,49 @@ class _Compiled:
         self._names = set(self.labels.values())  # a Hyperopt label must not be another's name
         self._claimed: set[str] = set()
         self._leaves: dict[tuple, tuple[str | None, Any]] = {}
+        # the labels of each hyperparameter (identity, domain): one shared by two branches is
+        # named after the module that uses it first, so the tree may list it under another
+        # path than the architecture uses (a joint choice that reveals a later branch first)
+        self._shared: dict[tuple, list[str]] = {}
         self._choices: dict[_tree.Choice, tuple[str, Any]] = {}
         body = self._flat() if self.root is None else self._node(self.root)
         self.expr = getattr(self.scope, _POINT_SYMBOL)(body)
 
     # building -------------------------------------------------------------------------------
     def _flat(self) -> dict:
-        return {self.labels[s.key]: self._leaf(s) for s in self.slots}
+        return self._leaf_exprs(self.slots)
 
     def _node(self, node: _tree.Node) -> dict:
-        out = {self.labels[s.key]: self._leaf(s) for s in node.leaves}
+        out = self._leaf_exprs(node.leaves)
         for choice in node.choices:
             label, expr = self._choice(choice)
             out[label] = expr
         return out
 
+    def _leaf_exprs(self, leaves: Iterable[_domains.Slot]) -> dict:
+        """`{label: expression}` of the leaves that have a choice.
+
+        A one-value leaf stays out: the decoder gives it its only value. NASNet's cells
+        have 7,000 of them (DeepArchitect's `D([v])` constants) beside 40 choices; in the
+        expression they made every TPE suggestion clone a graph 170 times larger.
+        """
+        out = {}
+        for slot in leaves:
+            expr = self._leaf(slot)
+            if expr is not None:
+                out[self.labels[slot.key]] = expr
+        return out
+
     def _leaf(self, slot: _domains.Slot) -> Any:
+        """The expression of a leaf, None for one with a single value (see `_leaf_exprs`)."""
         if slot.key not in self._leaves:
             name = self.labels[slot.key]
-            label = self._claim(name, name) if slot.hyperparameter.size() != 1 else None
-            self._leaves[slot.key] = label, _leaf_expr(self.hp, self.scope, label, slot)
+            if slot.hyperparameter.size() == 1:
+                self._leaves[slot.key] = None, None
+            else:
+                label = self._claim(name, name)
+                self._leaves[slot.key] = label, _leaf_expr(self.hp, self.scope, label, slot)
+                self._shared.setdefault(_shared_key(slot.hyperparameter), []).append(label)
         return self._leaves[slot.key][1]
 
     def _choice(self, choice: _tree.Choice) -> tuple[str, Any]:
@@ -358,40 +416,65 @@ class _Compiled:
         labels = self.labels
 
         def value_of(key: _domains.SlotKey, h: Hyperparameter) -> Any:
-            if key not in labels or labels[key] not in point:  # a slot exploration did not
-                return _domains.default_value(h)  # reach, or not live in that tree branch
-            return _from_sample(h, point[labels[key]])
+            if key in labels and labels[key] in point:
+                return _from_sample(h, point[labels[key]])
+            # listed under the path of another branch that uses it (see `_shared`)
+            label = next((la for la in self._shared.get(_shared_key(h), ()) if la in point),
+                         None)
+            if label is not None:
+                return _from_sample(h, point[label])
+            # a slot exploration did not reach, or not live in that tree branch
+            return _domains.default_value(h)
 
         return _flat.replay(self.space, value_of)
 
     def raw(self, values: Mapping[str, Any]) -> dict[str, Any]:
         """The `{label: raw value}` config Hyperopt stores for a values map."""
-        live = _flat.live_slots(self.space, values)
+        live: dict[_domains.SlotKey, Any] = {}
+        shared: dict[tuple, Any] = {}
+        for named, value in self.space.live(values):
+            live[named.name, _domains.domain_key(named.hyperparameter)] = value
+            shared[_shared_key(named.hyperparameter)] = value
         out: dict[str, Any] = {}
         if self.root is not None:
-            self._raw_node(self.root, live, out)
+            self._raw_node(self.root, live, shared, out)
             return out
         for slot in self.slots:
             label, h = self._leaves[slot.key][0], slot.hyperparameter
             if label is not None:
-                out[label] = _raw(h, live.get(slot.key, _domains.default_value(h)))
+                out[label] = _raw(h, _live_value(slot, live, shared))
         return out
 
-    def _raw_node(self, node: _tree.Node, live: dict, out: dict) -> None:
-        # A slot the tree lists but the values map lacks (the tree merged what a
-        # multi-hyperparameter substitution reveals) gets its default, as in the flat form.
+    def _raw_node(self, node: _tree.Node, live: dict, shared: dict, out: dict) -> None:
+        # A slot the tree lists but the values map lacks is a shared hyperparameter the map
+        # names after another branch (`_shared`), or one the tree merged from what a
+        # multi-hyperparameter substitution reveals: that one gets its default.
         for slot in node.leaves:
             label = self._leaves[slot.key][0]
             if label is not None:
-                value = live.get(slot.key, _domains.default_value(slot.hyperparameter))
-                out[label] = _raw(slot.hyperparameter, value)
+                out[label] = _raw(slot.hyperparameter, _live_value(slot, live, shared))
         for choice in node.choices:
-            indices = tuple(_domains.index_of(s.hyperparameter, live[s.key]) if s.key in live
-                            else 0 for s in choice.slots)
+            indices = tuple(_domains.index_of(s.hyperparameter, _live_value(s, live, shared))
+                            for s in choice.slots)
             position = next((i for i, b in enumerate(choice.branches) if b.indices == indices),
                             0)
             out[self._choices[choice][0]] = position
-            self._raw_node(choice.branches[position].node, live, out)
+            self._raw_node(choice.branches[position].node, live, shared, out)
+
+
+def _shared_key(h: Hyperparameter) -> tuple:
+    """The same for one hyperparameter under any of its names (where it was created, and
+    its domain)."""
+    return h.identity, _domains.domain_key(h)
+
+
+def _live_value(slot: _domains.Slot, live: dict, shared: dict) -> Any:
+    """The slot's value in a values map: by its path, else by the hyperparameter under
+    another name (`_shared`), else its default."""
+    if slot.key in live:
+        return live[slot.key]
+    return shared.get(_shared_key(slot.hyperparameter),
+                      _domains.default_value(slot.hyperparameter))
 
 
 def _tree_or_none(space: SearchSpace, max_states: int) -> _tree.Node | None:
@@ -404,10 +487,8 @@ def _tree_or_none(space: SearchSpace, max_states: int) -> _tree.Node | None:
         return None
 
 
-def _leaf_expr(hp: Any, scope: Any, label: str | None, slot: _domains.Slot) -> Any:
+def _leaf_expr(hp: Any, scope: Any, label: str, slot: _domains.Slot) -> Any:
     h = slot.hyperparameter
-    if label is None:
-        return _sample_form(h, _domains.values_of(h)[0])
     if isinstance(h, Discrete):
         return hp.choice(label, list(h.values) if h.is_plain() else list(range(len(h.values))))
     if isinstance(h, Int):

@@ -23,18 +23,26 @@ Its `GBRT` estimator is broken on current scikit-learn and numpy, so
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from da_bridge import _domains, _flat
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
-from da_bridge.errors import InvalidArchitectureError, OptionError, OptionTypeError
+from da_bridge.errors import (
+    InvalidArchitectureError,
+    NoValidArchitectureError,
+    OptionError,
+    OptionTypeError,
+)
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 ESTIMATORS = ("ET", "RF", "GP")
+#: Rejected skopt points in a row after which `ask` proposes a random valid architecture.
+PROPOSAL_REJECTIONS = 10
 
 
 def to_skopt(space: SearchSpace, *, max_states: int = _flat.MAX_SLOT_STATES
@@ -132,6 +140,8 @@ class SkoptSearcher(Searcher):
         acq_func: skopt's acquisition function.
         impute_inactive: Tell coordinates that are not live at a fixed default
             instead of the values skopt asked for.
+        max_rejections: skopt points the space may reject in a row before `ask`
+            proposes a random valid architecture instead.
 
     A failed evaluation (`tell(proposal, None)`) is told as the worst loss
     seen so far; failures before the first success are skipped.
@@ -147,8 +157,11 @@ class SkoptSearcher(Searcher):
 
     def __init__(self, space: SearchSpace, *, base_estimator: Any = "ET", seed: int | None = None,
                  direction: str = "minimize", n_initial_points: int = 10,
-                 acq_func: str = "EI", impute_inactive: bool = False) -> None:
+                 acq_func: str = "EI", impute_inactive: bool = False,
+                 max_rejections: int = PROPOSAL_REJECTIONS) -> None:
         super().__init__(space, seed=seed, direction=direction)
+        self.max_rejections = max_rejections
+        self._rng = random.Random(seed)
         skopt = require("skopt", "skopt")
         _check_estimator(base_estimator)
         self.decode = Decoder(space)
@@ -160,19 +173,35 @@ class SkoptSearcher(Searcher):
         self.impute_inactive = impute_inactive
 
     def ask(self) -> Proposal:
-        """skopt's next point; a point the space rejects is told as the worst loss and redrawn."""
-        return until_valid(self._ask, self.space, on_reject=self._reject)
+        """skopt's next point; a point the space rejects is told as the worst loss and redrawn.
+
+        A rejection is told without a refit (a refit took 3 s per rejection on NAS-Bench
+        cells); skopt then proposes its model's next candidate that was not told yet. After
+        `max_rejections` rejected points in a row, or if skopt proposes a rejected point
+        again, the proposal is a random valid architecture.
+        """
+        self._rejected_now: list[list[Any]] = []
+        try:
+            return until_valid(self._ask, self.space, on_reject=self._reject,
+                               max_rejections=self.max_rejections)
+        except NoValidArchitectureError:
+            arch = self.space.sample(self._rng)
+            return Proposal(arch, dict(arch.values), token=self.decode.encode(arch.values) or [0])
 
     def _ask(self) -> Proposal:
         x = [_plain(c) for c in self.optimizer.ask()]
+        if x in self._rejected_now:
+            raise NoValidArchitectureError("skopt's model proposes a point rejected before")
         self._rejected = x
         arch = self.decode(x[:len(self.decode.dimensions)])
         return Proposal(arch, dict(arch.values), token=x)
 
     def _reject(self, exc: InvalidArchitectureError) -> None:
+        self._rejected_now.append(self._rejected)
         # Before any loss is known there is nothing to tell; skopt's initial points are random.
         if self._worst is not None:
-            self.optimizer.tell(self._rejected, self._worst)
+            # fit only while skopt has no model: its ask needs one after the initial points
+            self.optimizer.tell(self._rejected, self._worst, fit=not self.optimizer.models)
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
         asked = proposal.token if isinstance(proposal.token, list) and \

@@ -30,10 +30,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 PACKAGES = {"da_bridge": ROOT / "da_bridge", "da_bridge.adapters": ROOT / "adapters",
             "da_bridge.spaces": ROOT / "spaces"}
 UPPER = ("da_bridge.study", "da_bridge.adapters", "da_bridge.spaces", "da_bridge.cli",
-         "da_bridge.report", "da_bridge.viz")
+         "da_bridge.report", "da_bridge.viz", "da_bridge.compat")
 FORBIDDEN = {  # layer -> packages it must not import
     "engine": UPPER,
     "adapters": ("da_bridge.study", "da_bridge.spaces", "da_bridge.cli", "da_bridge.report"),
+    # DeepArchitect's API: over the engine, and its SMBO searchers over the SMBO adapter
+    "compat": ("da_bridge.study", "da_bridge.spaces", "da_bridge.cli", "da_bridge.report"),
     "runtime": ("da_bridge.spaces", "da_bridge.cli", "da_bridge.report"),
     "domains": ("da_bridge.cli", "da_bridge.report"),
     "report": ("da_bridge.cli",),
@@ -62,7 +64,8 @@ def _modules():
 def _layer(module: str) -> str:
     for prefix, layer in (("da_bridge.study", "runtime"), ("da_bridge.adapters", "adapters"),
                           ("da_bridge.spaces", "domains"), ("da_bridge.cli", "cli"),
-                          ("da_bridge.report", "report"), ("da_bridge.viz", "viz")):
+                          ("da_bridge.report", "report"), ("da_bridge.viz", "viz"),
+                          ("da_bridge.compat", "compat")):
         if module == prefix or module.startswith(prefix + "."):
             return layer
     return "engine"

@@ -109,6 +109,30 @@ def test_failures_are_told_as_the_worst_loss_once_there_is_one():
     assert searcher.optimizer.yi == [-3.0, -5.0, -3.0]
 
 
+def test_after_max_rejections_a_random_valid_architecture_is_proposed_and_told():
+    from da_bridge import InvalidArchitectureError
+
+    def cell(values):
+        if not all(values.values()):  # one flag setting in 16 is valid
+            raise InvalidArchitectureError("every flag must be set")
+        return op("conv", {"filters": Discrete([8, 16])})
+
+    space = SearchSpace(lambda: substitution("cell", cell, {f"f{i}": Bool() for i in range(4)}))
+    searcher = SkoptSearcher(space, seed=0, n_initial_points=3, max_rejections=2)
+    asked, real_ask = [], searcher.optimizer.ask
+    searcher.optimizer.ask = lambda *args, **kwargs: asked.append(1) or real_ask(*args, **kwargs)
+    for i in range(6):
+        before = len(asked)
+        proposal = searcher.ask()
+        assert len(asked) - before <= 2  # then the fallback, not a third skopt point
+        assert all(proposal.values[f"cell.f{k}"] for k in range(4))
+        searcher.tell(proposal, float(i))
+    flags = [searcher.decode.names.index(f"cell.f{k}") for k in range(4)]
+    told = list(zip(searcher.optimizer.Xi, searcher.optimizer.yi))
+    assert [y for x, y in told if all(x[k] for k in flags)] == [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]
+    assert len(told) > 6  # the rejections, told as the worst loss so far
+
+
 def test_restore_tells_the_history_in_one_batch():
     history = [(poster_space().sample(i).values, float(i)) for i in range(12)]
     searcher = SkoptSearcher(poster_space(), seed=0, base_estimator="RF")

@@ -2,8 +2,9 @@
 
 The layout mirrors DeepArchitect's package: `core`, `hyperparameters`,
 `modules`, `searchers.common`, `searchers.random`,
-`searchers.regularized_evolution`, `searchers.mcts` (SMBO needs scikit-learn, which this
-framework-free layer cannot import: use `da_bridge.search(..., searcher="smbo")`).
+`searchers.regularized_evolution`, `searchers.mcts`, `searchers.smbo_random`,
+`searchers.smbo_mcts` (over `da_bridge.adapters.smbo`; scikit-learn is imported when a
+surrogate is first trained) and `search_logging`.
 Change `import deep_architect.core as co` into
 `import da_bridge.compat.deep_architect.core as co` and the code runs; the
 porting guide (docs/coming_from/deep_architect.md) lists the names kept,
