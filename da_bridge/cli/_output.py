@@ -207,10 +207,12 @@ def summary(result: Any, describe: Callable[[Architecture], str] | None, seconds
     study = result.study
     directions = [d.name.lower() for d in study.directions]
     finished = [t for t in result.trials if t.state.is_finished()]
+    # enqueued trials the budget left unrun (WAITING) were never trials the user saw run
+    shown = [t for t in result.trials if t.state.name != "WAITING"]
     counts: dict[str, int] = {}
-    for t in result.trials:
+    for t in shown:
         counts[t.state.name] = counts.get(t.state.name, 0) + 1
-    out.print(f"study {study.study_name!r}: {len(result.trials)} trials "
+    out.print(f"study {study.study_name!r}: {len(shown)} trials "
               f"({', '.join(f'{n} {s.lower()}' for s, n in sorted(counts.items()))}) "
               f"in {seconds:.1f} s")
     if not any(t.state.name == "COMPLETE" for t in finished):

@@ -85,12 +85,18 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     objective = cast(Callable[..., Any], task.objective)  # make_task raised if it were None
     ran: list[Any] = []
     trials, timeout = _budget(args.trials, args.timeout, task)
+    trial_timeout = args.trial_timeout
+    if hasattr(objective, "limit_time"):
+        # sklearn's objective bounds its trials itself, the one running at the end of the
+        # budget too (timeout alone only stops new trials); wrapping it again would fork twice
+        objective.limit_time(timeout=timeout, trial_timeout=trial_timeout)  # type: ignore[attr-defined]
+        trial_timeout = None
     result = search(
         task.space, objective, args.searcher, max_trials=trials, timeout=timeout,
         directions=directions, storage=args.storage, study_name=study, seed=args.seed,
         n_jobs=args.jobs, show_progress=not args.no_progress, pruner=task.pruner,
         callbacks=[lambda study, trial: ran.append(trial), _output.failed_trial_line],
-        trial_timeout=args.trial_timeout, failure_hint=task.failure_hint, initial=task.initial)
+        trial_timeout=trial_timeout, failure_hint=task.failure_hint, initial=task.initial)
     if CLI_ATTR not in result.study.user_attrs:
         result.study.set_user_attr(CLI_ATTR, {"space": args.space, "options": extra})
     if args.confirm and task.confirm is not None and not result.interrupted:

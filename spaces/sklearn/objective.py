@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.architecture import Architecture
+from da_bridge.errors import TrialTimeoutError
 from da_bridge.study import ERROR_ATTR, SAME_AS_ATTR, VALUES_ATTR
 from da_bridge.study.noise import record_samples
+from da_bridge.study.timeouts import run_with_timeout
 
 from .compile import to_pipeline
 
@@ -20,6 +24,9 @@ from .compile import to_pipeline
 SPLIT_SCORES_ATTR = "sklearn.split_scores"
 FIT_TIMES_ATTR = "sklearn.fit_times"
 SCORE_TIMES_ATTR = "sklearn.score_times"
+
+#: Trial user attribute: why a trial was stopped without a score (the time budget ran out).
+STOPPED_ATTR = "sklearn.stopped"
 
 _FIXES = (
     (("could not convert string to float", "non-numeric data", "Encoders require"),
@@ -88,6 +95,9 @@ class CrossValObjective:
     Attributes:
         splits: The `(train, test)` index pairs every trial uses.
         first_error: The first exception a trial raised in this process, if any.
+        trial_timeout: Seconds one trial may take (None: no limit); see `limit_time`.
+        deadline: `time.monotonic()` at which the search's time budget ends (None: no
+            budget); see `limit_time`.
     """
 
     def __init__(self, X: Any, y: Any, *, cv: Any, scoring: Any, classifier: bool,
@@ -99,7 +109,22 @@ class CrossValObjective:
         self.X, self.y, self.scoring, self.n_jobs = X, y, scoring, n_jobs
         self.random_state, self.params = random_state, dict(params or {})
         self.first_error: Exception | None = None
+        self.trial_timeout: float | None = None
+        self.deadline: float | None = None
         self._pid = os.getpid()
+
+    def limit_time(self, *, timeout: float | None, trial_timeout: float | None) -> None:
+        """Bound every trial by `trial_timeout` and, once a trial has completed, by what is
+        left of the `timeout` budget (counted from now).
+
+        A search's `timeout` only stops new trials: without this, the trial running at the
+        end of the budget overran it (a slow pipeline by half a minute). A trial with a limit
+        runs in a forked process that is killed at the limit (`run_with_timeout`); one
+        stopped by the budget is pruned (not failed: the pipeline did nothing wrong). The
+        first trial to complete is never cut by the budget, so a search always has a model.
+        """
+        self.trial_timeout = trial_timeout
+        self.deadline = None if timeout is None else time.monotonic() + timeout
 
     def pipeline(self, arch: Architecture) -> Any:
         """The unfitted pipeline of `arch`, with the objective's random state set."""
@@ -114,8 +139,10 @@ class CrossValObjective:
                     trial.set_user_attr(attr, done.user_attrs.get(attr, done.number))
             return float(done.value)
         try:
-            result = self._cross_validate(arch)
+            result = self._bounded(arch, trial)
         except Exception as exc:
+            if isinstance(exc, require("optuna", "optuna").TrialPruned):
+                raise
             trial.set_user_attr(ERROR_ATTR, f"{type(exc).__name__}: {exc}")
             self.first_error = self.first_error or exc
             raise
@@ -126,18 +153,46 @@ class CrossValObjective:
         trial.set_user_attr(SCORE_TIMES_ATTR, [float(s) for s in result["score_time"]])
         return float(np.mean(result["test_score"]))
 
+    def _bounded(self, arch: Architecture, trial: Any) -> dict[str, Any]:
+        """`_cross_validate`, in a child process killed at the trial's time limit if any."""
+        budget = self._left(trial)
+        limit = min(x for x in (self.trial_timeout, budget, math.inf) if x is not None)
+        if limit == math.inf:
+            return self._cross_validate(arch)
+        try:
+            return run_with_timeout(lambda a: self._cross_validate(a), arch, trial,
+                                    max(limit, 0.01))
+        except TrialTimeoutError:
+            if budget is None or budget > limit:  # its own time limit: a failed trial
+                raise
+            optuna = require("optuna", "optuna")
+            trial.set_user_attr(STOPPED_ATTR, "the search's time budget ran out")
+            raise optuna.TrialPruned("the search's time budget ran out during this trial") \
+                from None
+
+    def _left(self, trial: Any) -> float | None:
+        """Seconds left of the budget, once the study has a completed trial (else None)."""
+        if self.deadline is None:
+            return None
+        study = getattr(trial, "study", None)
+        if study is None or not study.get_trials(deepcopy=False, states=_complete()):
+            return None
+        return self.deadline - time.monotonic()
+
     def _cross_validate(self, arch: Architecture) -> dict[str, Any]:
         model_selection = require("sklearn.model_selection", "sklearn")
         joblib = require("joblib", "sklearn")
-        # in a child forked for a per-trial time limit, the parent's loky workers are out of
-        # reach (using them hangs): fork a fresh pool instead
+        # in a child forked for a time limit, the parent's loky workers are out of reach
+        # (using them hangs), and a fresh process pool per trial costs most of a second:
+        # threads fit the folds there (the fits release the GIL in their compiled parts)
         forked = os.getpid() != self._pid
-        backend = joblib.parallel_config(backend="multiprocessing") if forked \
+        backend = joblib.parallel_config(backend="threading") if forked \
             else contextlib.nullcontext()
-        # folds fitted here get one BLAS/OpenMP thread, as joblib gives each fold worker: on a
-        # busy machine, oversubscribed threads make small fits ten times slower or worse
+        # folds fitted here get one BLAS/OpenMP thread, as loky gives each fold worker (the
+        # forked pool's workers inherit the limit): on a busy machine, oversubscribed threads
+        # make small fits ten times slower or worse
         threads = require("threadpoolctl", "sklearn").threadpool_limits(1) \
-            if self.n_jobs in (None, 1) else contextlib.nullcontext()
+            if forked or self.n_jobs in (None, 1) else contextlib.nullcontext()
         with quiet_fits(convergence=True), backend, threads:
             return model_selection.cross_validate(
                 self.pipeline(arch), self.X, self.y, cv=self.splits, scoring=self.scoring,

@@ -64,7 +64,9 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
         n_jobs: Folds fitted in parallel (joblib processes); `da-bridge search
             sklearn` uses min(folds, CPUs), which pays on larger data and an idle
             machine.
-        timeout: Seconds after which no new trial starts.
+        timeout: The search's time budget in seconds: no trial starts after it,
+            and once a trial has completed, a trial still running at its end is
+            stopped (its process is killed) and pruned; the refit comes on top.
         trial_timeout: Seconds one pipeline's cross-validation may take; a
             slower one is stopped (its process is killed), its trial fails with
             `TrialTimeoutError`, and the search goes on.
@@ -163,6 +165,9 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
         objective = cross_val_objective(X, y, cv=self.cv, scoring=self.scoring,
                                         classifier=base.is_classifier(self), n_jobs=self.n_jobs,
                                         random_state=seed, groups=groups, params=params)
+        # the objective bounds each trial: by trial_timeout, and the last by what is left of
+        # timeout (a search's timeout alone only stops new trials)
+        objective.limit_time(timeout=self.timeout, trial_timeout=self.trial_timeout)
         result = self._search(objective, seed)
         self._record(result, len(objective.splits), objective.first_error)
         best = self.space.replay(self.best_params_)
@@ -202,7 +207,7 @@ class ArchitectureSearchCV(MetaEstimatorMixin, BaseEstimator):
                               max_trials=self.n_trials, timeout=self.timeout,
                               direction="maximize", storage=self.storage,
                               study_name=self.study_name, seed=seed,
-                              show_progress=self.verbose > 0, trial_timeout=self.trial_timeout,
+                              show_progress=self.verbose > 0, trial_timeout=None,
                               failure_hint=failure_hint, initial=starting_points(self.space))
             except SearchFailedError as exc:
                 if objective.first_error is None:

@@ -204,6 +204,22 @@ def test_a_slow_pipeline_is_stopped_and_the_search_goes_on(iris):
     assert search.best_params_ == {"_sleeper.seconds": 0.0}
 
 
+def test_the_trial_running_at_the_end_of_the_budget_is_stopped(iris):
+    X, y = iris
+    # seed 4 draws the fast pipeline, then the slow one (a minute), which the budget stops
+    space = SearchSpace(lambda: sklearn_module(_Sleeper, {"seconds": Discrete([0.0, 60.0])}))
+    search = ArchitectureSearchCV(space, "random", n_trials=None, cv=2, timeout=1.5,
+                                  random_state=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FitFailedWarning)  # a stopped trial is no failure
+        search.fit(X, y)
+    trials = sorted(search.study_.trials, key=lambda t: t.number)
+    assert trials[0].state.name == "COMPLETE"
+    assert trials[-1].state.name == "PRUNED"
+    assert trials[-1].user_attrs["sklearn.stopped"] == "the search's time budget ran out"
+    assert search.best_params_ == {"_sleeper.seconds": 0.0}
+
+
 def test_a_pipeline_scored_before_is_not_fitted_again(iris):
     X, y = iris
     space = SearchSpace(lambda: sklearn_module(KNeighborsClassifier))  # one architecture

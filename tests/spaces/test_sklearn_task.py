@@ -103,6 +103,18 @@ def test_the_main_job_searches_for_a_minute_unless_told_otherwise():
     assert _budget(None, None, Task(task.space)) == (20, None)
 
 
+def test_a_short_budget_counts_only_the_trials_that_ran(capsys):
+    # the budget ends during the first trials: the starting pipelines left unrun stay
+    # enqueued (WAITING) in the study but are not trials of this search
+    assert main(["search", "sklearn", "--dataset", "digits", "--timeout", "0.5",
+                 "--study", "short", *FAST]) == 0
+    out = capsys.readouterr().out
+    ran = [t for t in load_study("short").trials if t.state.name != "WAITING"]
+    states = {t.state.name for t in ran}
+    assert "waiting" not in out and states <= {"COMPLETE", "PRUNED"}
+    assert f"study 'short': {len(ran)} trials (" in out
+
+
 def _options(argv):
     parser = argparse.ArgumentParser()
     add_arguments(parser)
