@@ -45,12 +45,8 @@ class Graph:
         self._revealed: list[Hyperparameter] = []
 
     # building ----------------------------------------------------------------
-    def add_module(self, module: Module) -> int:
-        self.modules.append(module)
-        return len(self.modules) - 1
-
     def build(self, build_fn: Callable[[], Fragment]) -> None:
-        with _paths.building(self, self.namespace, ""):
+        with _paths.BuildContext(self, self.namespace, ""):
             try:
                 fragment = build_fn()
             except DABridgeError:
@@ -76,11 +72,16 @@ class Graph:
 
     def _register(self, module: Module, frontier: list[Hyperparameter]) -> None:
         for prop, h in module.hyperparameters.items():
-            self._attach(h, f"{module.path}.{prop}", frontier)
-            self.users.setdefault(h, []).append(module)
+            if h not in self.paths:
+                self._attach(h, f"{module.path}.{prop}", frontier)
+            users = self.users.get(h)
+            if users is None:
+                self.users[h] = [module]
+            else:
+                users.append(module)
             if h not in self.values:
                 module.pending += 1
-        if module.kind == "substitution" and module.pending == 0:
+        if module.pending == 0 and module.kind == "substitution":
             self._fire_queue.append(module)
 
     def _attach(self, h: Hyperparameter, default_path: str,
@@ -151,8 +152,9 @@ class Graph:
             module = self._fire_queue.popleft()
             if module.alive:
                 self._fire(module)
-        self.stack.extend(reversed(self._revealed))
-        self._revealed = []
+        if self._revealed:
+            self.stack.extend(reversed(self._revealed))
+            self._revealed = []
 
     def _fire(self, module: Module) -> None:
         start = len(self.modules)
@@ -160,11 +162,17 @@ class Graph:
         inputs, outputs = check_fragment(fragment, f"substitution {module.path!r}")
         _check_ports(module, inputs, outputs)
         # Only what feeds a used output is live: a dangling output's branch is not.
-        used = {name: outputs[name] for name, old in module.outputs.items()
-                if any(t.module.alive for t in old.targets) or old in self.outputs.values()}
+        used = {name: outputs[name] for name, old in module.outputs.items() if self._used(old)}
         module.alive = False
         self._splice(module, inputs, outputs)
         self._activate(start, len(self.modules), used)
+
+    def _used(self, output: Output) -> bool:
+        """Whether a live module or the space's outputs read `output`."""
+        for target in output.targets:
+            if target.module.alive:
+                return True
+        return output in self.outputs.values()
 
     def _splice(self, module: Module, inputs: dict[str, Input],
                 outputs: dict[str, Output]) -> None:
@@ -197,7 +205,7 @@ class Graph:
 
 def run_substitution(graph: Graph, module: Module, values: dict[str, Any]) -> Any:
     """What `module`'s function returns for `values`, built into `graph` under its path."""
-    with _paths.building(graph, graph.namespace, module.path):
+    with _paths.BuildContext(graph, graph.namespace, module.path):
         try:
             return module.fn(values)
         except DABridgeError:
@@ -210,7 +218,7 @@ def run_substitution(graph: Graph, module: Module, values: dict[str, Any]) -> An
 def check_fragment(fragment: Any, where: str) -> tuple[dict[str, Input], dict[str, Output]]:
     """Validate an `(inputs, outputs)` pair of dicts of ports."""
     ok = isinstance(fragment, tuple) and len(fragment) == 2
-    ok = ok and all(isinstance(d, Mapping) for d in fragment)
+    ok = ok and _is_mapping(fragment[0]) and _is_mapping(fragment[1])
     if not ok:
         raise SpaceError(f"{where} must return an (inputs, outputs) pair of dicts; "
                          f"got {type(fragment).__name__}")
@@ -224,10 +232,15 @@ def check_fragment(fragment: Any, where: str) -> tuple[dict[str, Input], dict[st
     return inputs, outputs
 
 
+def _is_mapping(obj: Any) -> bool:
+    # `type(...) is dict` first: fragments are nearly always dicts and the ABC check is slow
+    return type(obj) is dict or isinstance(obj, Mapping)
+
+
 def _check_ports(module: Module, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
     pairs = (("inputs", inputs, module.inputs), ("outputs", outputs, module.outputs))
     for kind, got, want in pairs:
-        if set(got) != set(want):
+        if got.keys() != want.keys():
             raise SubstitutionError(
                 f"substitution {module.path!r} returned {kind} {sorted(got)}; "
                 f"it declares {sorted(want)}")

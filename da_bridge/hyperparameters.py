@@ -88,7 +88,7 @@ class Discrete(Hyperparameter):
         self.values = tuple(values)
         if not self.values:
             raise DomainError("Discrete", [], "a non-empty list of values")
-        self._plain = all(isinstance(v, _JSON_SCALARS) for v in self.values)
+        self._plain = _all_plain(self.values)
         if _has_duplicates(self.values, self._plain):
             raise DomainError("Discrete", list(self.values), "values without duplicates")
         super().__init__(name)
@@ -306,8 +306,17 @@ def _same_value(a: Any, b: Any) -> bool:
         return False
 
 
+def _all_plain(values: Sequence[Any]) -> bool:
+    for v in values:  # a loop, not all(<generator>): a Discrete is built per block of a space
+        if not isinstance(v, _JSON_SCALARS):
+            return False
+    return True
+
+
 def _has_duplicates(values: Sequence[Any], plain: bool) -> bool:
     if plain:  # JSON scalars hash like they compare; keep booleans apart from 0 and 1
+        if len(set(values)) == len(values):  # no two equal even with True == 1: the usual case
+            return False
         return len({(isinstance(v, bool), v) for v in values}) < len(values)
     return any(_same_value(a, b) for i, a in enumerate(values) for b in values[i + 1:])
 
