@@ -291,7 +291,7 @@ def _fire_into(local: Graph, graph: Graph, module: Module, values: Mapping) -> N
     properties = {**module.fixed, **{p: _value(h, values)
                                      for p, h in module.hyperparameters.items()}}
     fragment = run_substitution(local, module, properties)
-    _, outputs = check_fragment(fragment, f"substitution {module.path!r}")
+    _, outputs = check_fragment(fragment, module)
     used = {name: outputs[name] for name, old in module.outputs.items()
             if name in outputs and (any(t.module.alive for t in old.targets)
                                     or old in graph.outputs.values())}

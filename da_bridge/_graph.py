@@ -55,7 +55,7 @@ class Graph:
                 name = getattr(build_fn, "__qualname__", repr(build_fn))
                 raise SpaceError(f"the build function {name} raised "
                                  f"{type(exc).__name__}: {exc}") from exc
-        self.inputs, self.outputs = check_fragment(fragment, "the build function")
+        self.inputs, self.outputs = check_fragment(fragment, None)
         self._activate(0, len(self.modules), self.outputs)
         self._drain()
 
@@ -121,7 +121,8 @@ class Graph:
         value = h.check(value, path)
         self.assigned[path] = value
         self._set(h, value)
-        self._drain()
+        if self._fire_queue or self._revealed:
+            self._drain()
 
     def _set(self, h: Hyperparameter, value: Any) -> None:
         self.values[h] = value
@@ -159,7 +160,7 @@ class Graph:
     def _fire(self, module: Module) -> None:
         start = len(self.modules)
         fragment = run_substitution(self, module, module.values)
-        inputs, outputs = check_fragment(fragment, f"substitution {module.path!r}")
+        inputs, outputs = check_fragment(fragment, module)
         _check_ports(module, inputs, outputs)
         # Only what feeds a used output is live: a dangling output's branch is not.
         used = {name: outputs[name] for name, old in module.outputs.items() if self._used(old)}
@@ -215,21 +216,29 @@ def run_substitution(graph: Graph, module: Module, values: dict[str, Any]) -> An
                 f"substitution {module.path!r} raised {type(exc).__name__}: {exc}") from exc
 
 
-def check_fragment(fragment: Any, where: str) -> tuple[dict[str, Input], dict[str, Output]]:
-    """Validate an `(inputs, outputs)` pair of dicts of ports."""
+def check_fragment(fragment: Any, module: Module | None,
+                   ) -> tuple[dict[str, Input], dict[str, Output]]:
+    """Validate an `(inputs, outputs)` pair of dicts of ports that `module`'s function
+    (None: the build function) returned."""
     ok = isinstance(fragment, tuple) and len(fragment) == 2
     ok = ok and _is_mapping(fragment[0]) and _is_mapping(fragment[1])
     if not ok:
-        raise SpaceError(f"{where} must return an (inputs, outputs) pair of dicts; "
+        raise SpaceError(f"{_where(module)} must return an (inputs, outputs) pair of dicts; "
                          f"got {type(fragment).__name__}")
     inputs, outputs = dict(fragment[0]), dict(fragment[1])
     for name, port in inputs.items():
         if not isinstance(port, Input):
-            raise SpaceError(f"{where} returned inputs[{name!r}] = {port!r}, not an Input")
+            raise SpaceError(
+                f"{_where(module)} returned inputs[{name!r}] = {port!r}, not an Input")
     for name, port in outputs.items():
         if not isinstance(port, Output):
-            raise SpaceError(f"{where} returned outputs[{name!r}] = {port!r}, not an Output")
+            raise SpaceError(
+                f"{_where(module)} returned outputs[{name!r}] = {port!r}, not an Output")
     return inputs, outputs
+
+
+def _where(module: Module | None) -> str:
+    return "the build function" if module is None else f"substitution {module.path!r}"
 
 
 def _is_mapping(obj: Any) -> bool:

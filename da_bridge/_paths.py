@@ -27,7 +27,7 @@ class Namespace:
         self.modules: set[str] = set()
         self._suffixes: dict[str, int] = {}  # base path -> last suffix claimed: O(1) claims
         self.hyperparameters: dict[str, Any] = {}
-        self._hyperparameter_counts: dict[str, int] = {}
+        self.hyperparameter_counts: dict[str, int] = {}  # scope -> hyperparameters created
 
     def claim_module(self, scope: str, name: str) -> str:
         """A unique module or scope path for `name` inside `scope`."""
@@ -72,12 +72,6 @@ class Namespace:
         self._suffixes["#h:" + path] = k
         self.hyperparameters[candidate] = owner
         return candidate
-
-    def next_key(self, scope: str) -> tuple[str, int]:
-        """A creation key for a hyperparameter: stable across rebuilds of the same space."""
-        n = self._hyperparameter_counts.get(scope, 0)
-        self._hyperparameter_counts[scope] = n + 1
-        return scope, n
 
 
 class BuildContext:
@@ -128,7 +122,10 @@ def creation_key(hyperparameter: Any) -> tuple[str, tuple[Any, ...]]:
     ctx = _CURRENT.get()
     if ctx is None:
         return "", ("", "global", id(hyperparameter))
-    return ctx.scope, ctx.namespace.next_key(ctx.scope)
+    counts, scope = ctx.namespace.hyperparameter_counts, ctx.scope
+    n = counts.get(scope, 0)
+    counts[scope] = n + 1
+    return scope, (scope, n)
 
 
 class _Scope:

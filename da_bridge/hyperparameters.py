@@ -91,15 +91,18 @@ class Discrete(Hyperparameter):
         self._plain = _all_plain(self.values)
         if _has_duplicates(self.values, self._plain):
             raise DomainError("Discrete", list(self.values), "values without duplicates")
-        super().__init__(name)
+        Hyperparameter.__init__(self, name)
 
     def __repr__(self) -> str:
         return f"Discrete({list(self.values)!r})"
 
     def index(self, value: Any) -> int | None:
         """Position of `value` among the candidates, or None."""
+        for i, candidate in enumerate(self.values):  # a drawn value is one of the candidates
+            if candidate is value:
+                return i
         for i, candidate in enumerate(self.values):
-            if candidate is value or _same_value(candidate, value):
+            if _same_value(candidate, value):
                 return i
         return None
 
@@ -110,7 +113,7 @@ class Discrete(Hyperparameter):
         return self.values[i]
 
     def sample(self, rng: random.Random) -> Any:
-        return self.values[rng.randrange(len(self.values))]
+        return rng.choice(self.values)  # the same draw as values[randrange(len)], one call less
 
     def size(self) -> float:
         return len(self.values)
@@ -145,7 +148,9 @@ class Bool(Discrete):
     """
 
     def __init__(self, name: str | None = None) -> None:
-        super().__init__((False, True), name=name)
+        # What Discrete((False, True)) would check holds by construction; spaces make many.
+        self.values, self._plain = (False, True), True
+        Hyperparameter.__init__(self, name)
 
     def __repr__(self) -> str:
         return "Bool()"

@@ -87,7 +87,10 @@ class Module:
         ctx = _paths.current()
         self.kind, self.name, self.fn = kind, name, fn
         self.path = path = ctx.namespace.claim_module(ctx.scope, name)
-        self.hyperparameters, self.fixed = _split_properties(path, hyperparameters)
+        if hyperparameters or type(hyperparameters) is not dict:
+            self.hyperparameters, self.fixed = _split_properties(path, hyperparameters)
+        else:  # no properties, the common case (relu, identity): skip the checks
+            self.hyperparameters, self.fixed = {}, {}
         if inputs == ("in",) and outputs == ("out",):  # single-input single-output: most modules
             self.inputs, self.outputs = {"in": Input(self, "in")}, {"out": Output(self, "out")}
         else:
@@ -135,7 +138,9 @@ def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] |
         >>> SearchSpace(scale).replay({"scale.k": 3}).forward({"in": 5})
         {'out': 15}
     """
-    return _module("basic", name, compile_fn, hyperparameters, inputs, outputs, scope)
+    if scope is None:
+        return Module("basic", name, compile_fn, hyperparameters or {}, inputs, outputs).fragment()
+    return _scoped_module("basic", name, compile_fn, hyperparameters, inputs, outputs, scope)
 
 
 def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, Any] | None = None,
@@ -159,13 +164,14 @@ def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, An
         >>> space.count()
         2
     """
-    return _module("substitution", name, fn, hyperparameters, inputs, outputs, scope)
-
-
-def _module(kind: str, name: str, fn: Callable[..., Any], hyperparameters: Mapping[str, Any] | None,
-            inputs: Sequence[str], outputs: Sequence[str], scope: str | None) -> Fragment:
     if scope is None:
-        return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
+        return Module("substitution", name, fn, hyperparameters or {}, inputs, outputs).fragment()
+    return _scoped_module("substitution", name, fn, hyperparameters, inputs, outputs, scope)
+
+
+def _scoped_module(kind: str, name: str, fn: Callable[..., Any],
+                   hyperparameters: Mapping[str, Any] | None, inputs: Sequence[str],
+                   outputs: Sequence[str], scope: str) -> Fragment:
     with _paths.scope(scope):
         return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
 

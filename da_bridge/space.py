@@ -39,7 +39,7 @@ def draw_valid(space: SearchSpace, step: Callable[[Unfolding], None], *,
     for _ in range(max(1, max_rejections)):
         try:
             u = space.unfold()
-            while u.next() is not None:
+            while not u.is_specified():
                 step(u)
             return u.architecture()
         except InvalidArchitectureError as exc:
