@@ -14,6 +14,7 @@ The build context (which instance is being built, in which scope) lives in a
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any
 
@@ -146,7 +147,7 @@ class _Scope:
         self._inner.__exit__()
 
 
-def scope(name: str) -> _Scope:
+def scope(name: str) -> AbstractContextManager[str]:
     """Put the modules and hyperparameters built in the block under `name`.
 
     Use it in loops so that paths say where things are
