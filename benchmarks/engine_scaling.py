@@ -1,27 +1,34 @@
-"""How the engine's cost grows with the size of a space, next to DeepArchitect's.
+"""How fast the engine unfolds and counts spaces, side by side with DeepArchitect.
 
-Times one architecture end to end (build the space, then fully specify it by
-random sampling) for a chain of N blocks (each: a layer with 2 `Discrete`
-hyperparameters and a `siso_optional`) at N = 100, 1000, 10000, and for the
-blog's `mobile_net` structure (`da_bridge.spaces.examples.mobile_net_space`).
-A linear engine takes about 10x longer per 10x more blocks.
+Times one architecture end to end (build the space, then fully specify it by random
+sampling) for the blog's `mobile_net` structure (`da_bridge.spaces.examples.mobile_net_space`)
+and for a chain of N blocks (each: a layer with 2 `Discrete` hyperparameters and a
+`siso_optional`), at N = 100, 1000, 10000. A linear engine takes about 10x longer per 10x
+more blocks.
 
-If `DA_REF` names an extracted checkout of negrinho/deep_architect, the same
-structures are written against its API and timed in this process, and the
-table shows both side by side. The reference is only imported from `DA_REF`;
-its layers are its own framework-free `hyperparameter_aggregator`, with
-constants wrapped in single-valued `Discrete`s as its framework helpers do.
-Its N = 10000 chain takes minutes (quadratic naming); `--quick` skips it.
+If `DA_REF` names an extracted checkout of negrinho/deep_architect, the same structures are
+written against its API and timed in this process, and the ratios DeepArchitect / da_bridge
+are printed for `mobile_net` and the 1000-block chain. The two engines run interleaved
+(alternating which goes first) for `--repeats` rounds, so a change in machine load hits
+both; each ratio is reported as mean +- standard error over the rounds and the worst round.
+The reference is only imported from `DA_REF`; its layers are its own framework-free
+`hyperparameter_aggregator`, with constants wrapped in single-valued `Discrete`s as its
+framework helpers do. Its N = 10000 chain takes minutes (quadratic naming) and is not run.
+
+It also times `count()`: the chain at N = 100 and 1000, and two of DeepArchitect's own
+spaces as ported in `tests/compat/deep_architect` (the genetic space and the benchmark
+`conv` space), when that directory is present.
 
 Usage:
-    python benchmarks/engine_scaling.py [--quick] [--seed 0]
-    DA_REF=/path/to/deep_architect python benchmarks/engine_scaling.py --quick
+    python benchmarks/engine_scaling.py [--quick] [--repeats 7] [--seed 0]
+    DA_REF=/path/to/deep_architect python benchmarks/engine_scaling.py
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import math
 import os
 import platform
 import random
@@ -29,6 +36,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from da_bridge import Bool, Discrete, SearchSpace, basic, siso_optional, siso_sequential
@@ -36,7 +44,7 @@ from da_bridge.spaces.examples import mobile_net_space
 
 CHAIN_NS = (100, 1000, 10000)
 REPS = {100: 20, 1000: 5, 10000: 3}  # da_bridge repetitions per N
-REFERENCE_REPS = {100: 5, 1000: 3, 10000: 1}
+REFERENCE_REPS = {100: 5, 1000: 1}  # N=10000 takes minutes
 MOBILE_NET_ARCHS = 200
 
 
@@ -171,65 +179,131 @@ def fmt(seconds: float | None) -> str:
     return f"{seconds * 1e3:.1f} ms" if seconds < 1 else f"{seconds:.2f} s"
 
 
-def ratio(a: float | None, b: float | None) -> str:
-    return "-" if a is None or b is None else f"{a / b:.1f}x"
+def sci(n: float) -> str:
+    """`n` in short scientific notation; exact counts can exceed a float."""
+    text = str(n)
+    if len(text) <= 6 or not text.isdigit():
+        return text
+    return f"{text[0]}.{text[1:3]}e{len(text) - 1}"
 
 
-HEADER = ("N", "da_bridge", "x prev N", "reference", "x prev N", "reference/da_bridge")
-WIDTHS = (6, 10, 9, 10, 9, 20)
+def mean_se(xs: list[float]) -> tuple[float, float]:
+    mean = statistics.fmean(xs)
+    se = statistics.stdev(xs) / math.sqrt(len(xs)) if len(xs) > 1 else 0.0
+    return mean, se
 
 
-def print_row(cells: tuple[str, ...]) -> None:
-    print(" | ".join(c.rjust(w) for c, w in zip(cells, WIDTHS)), flush=True)
+def summary(name: str, xs: list[float], worst: Callable[[list[float]], float], goal: str) -> None:
+    mean, se = mean_se(xs)
+    print(f"  {name:<38} {mean:6.1f}x +- {se:4.1f}  worst {worst(xs):6.1f}x  "
+          f"({len(xs)} rounds; goal {goal})", flush=True)
 
 
-def chain_table(reference: Reference | None, quick: bool, seed: int) -> None:
-    """Time the chain at every N and print one row per N as soon as it is measured."""
+def interleaved(ours: Callable[[], float], theirs: Callable[[], float], rounds: int
+                ) -> tuple[list[float], list[float]]:
+    """Time both `rounds` times, alternating which goes first."""
+    a, b = [], []
+    for r in range(rounds):
+        if r % 2 == 0:
+            a.append(ours())
+            b.append(theirs())
+        else:
+            b.append(theirs())
+            a.append(ours())
+    return a, b
+
+
+def chain_table(reference: Reference | None, ns: tuple[int, ...], seed: int) -> None:
+    """One row per N: median time per architecture for each engine."""
     print("chain of N blocks (2 Discrete + 1 siso_optional each); time per architecture "
-          "(build + random full specification)")
-    print_row(HEADER)
-    print("-+-".join("-" * w for w in WIDTHS))
-    previous: tuple[float | None, float | None] = (None, None)
-    for n in CHAIN_NS:
-        ours, theirs = time_da_bridge(chain_space(n), REPS[n], seed), None
-        skipped = reference is not None and quick and n == max(CHAIN_NS)
-        if reference is not None and not skipped:
+          "(build + random full specification), median")
+    print(f"{'N':>6} | {'da_bridge':>10} | {'x prev N':>8} | {'reference':>10}")
+    previous = None
+    for n in ns:
+        ours = time_da_bridge(chain_space(n), REPS[n], seed)
+        theirs = None
+        if reference is not None and n in REFERENCE_REPS:
             theirs = reference.time(lambda n=n: reference.chain(n), REFERENCE_REPS[n], seed)
-        print_row((str(n), fmt(ours), ratio(ours, previous[0]),
-                   "skipped" if skipped else fmt(theirs), ratio(theirs, previous[1]),
-                   ratio(theirs, ours)))
-        previous = (ours, theirs)
+        growth = "-" if previous is None else f"{ours / previous:.1f}x"
+        print(f"{n:>6} | {fmt(ours):>10} | {growth:>8} | {fmt(theirs):>10}", flush=True)
+        previous = ours
 
 
-def mobile_net_line(reference: Reference | None, seed: int) -> None:
-    space, rng = mobile_net_space(), random.Random(seed)
-    ours = time_per_architecture(lambda: space.sample(rng), MOBILE_NET_ARCHS)
-    theirs = None
+def ratios(reference: Reference | None, rounds: int, seed: int) -> None:
+    print(f"\nratios, {rounds} interleaved rounds (mean +- SE, worst round)")
     if reference is not None:
+        space, rng = mobile_net_space(), random.Random(seed)
         reference.np.random.seed(seed)
-        theirs = time_per_architecture(lambda: reference.sample(reference.mobile_net),
-                                       MOBILE_NET_ARCHS)
-    print(f"mobile_net (blog structure), per architecture over {MOBILE_NET_ARCHS} samples: "
-          f"da_bridge {fmt(ours)} | reference {fmt(theirs)} | reference/da_bridge "
-          f"{ratio(theirs, ours)}")
+        ours, theirs = interleaved(
+            lambda: time_per_architecture(lambda: space.sample(rng), MOBILE_NET_ARCHS),
+            lambda: time_per_architecture(lambda: reference.sample(reference.mobile_net),
+                                          MOBILE_NET_ARCHS), rounds)
+        print(f"  mobile_net per architecture: da_bridge {fmt(statistics.median(ours))}, "
+              f"reference {fmt(statistics.median(theirs))} (medians)")
+        summary("reference / da_bridge, mobile_net", [t / o for o, t in zip(ours, theirs)],
+                min, ">= 5x")
+        chain = chain_space(1000)
+        ours, theirs = interleaved(
+            lambda: time_da_bridge(chain, 3, seed),
+            lambda: reference.time(lambda: reference.chain(1000), 1, seed), rounds)
+        print(f"  1000-block chain per architecture: da_bridge {fmt(statistics.median(ours))}, "
+              f"reference {fmt(statistics.median(theirs))} (medians)")
+        summary("reference / da_bridge, 1000-block chain", [t / o for o, t in zip(ours, theirs)],
+                min, ">= 40x")
+    small, large = chain_space(1000), chain_space(10000)
+    t_small, t_large = interleaved(lambda: time_da_bridge(small, 3, seed),
+                                   lambda: time_da_bridge(large, 1, seed), rounds)
+    summary("da_bridge chain 10000 / 1000 blocks", [b / a for a, b in zip(t_small, t_large)],
+            max, "<= 12x")
+
+
+def count_times(seed: int) -> None:
+    print("\ncount(): seconds per call (median of 3)")
+    spaces: list[tuple[str, Callable[[], SearchSpace]]] = [
+        ("chain, 100 blocks", lambda: chain_space(100)),
+        ("chain, 1000 blocks", lambda: chain_space(1000)),
+    ]
+    ported = Path(__file__).resolve().parent.parent / "tests" / "compat" / "deep_architect"
+    if ported.is_dir():
+        sys.path.insert(0, str(ported))
+        import da_benchmark_spaces
+        import da_genetic_space
+
+        from da_bridge.compat.deep_architect.modules import as_search_space
+        spaces += [
+            ("DeepArchitect genetic space (ported)", lambda: as_search_space(
+                lambda: da_genetic_space.generate_search_space([3, 4, 5], [64, 128, 256],
+                                                               [5, 5, 5]))),
+            ("DeepArchitect benchmark conv space (ported)", lambda: as_search_space(
+                da_benchmark_spaces.get_conv_search_space_fn(10))),
+        ]
+    for name, make in spaces:
+        space, times = make(), []
+        for _ in range(3):
+            gc.collect()
+            start = time.perf_counter()
+            n = space.count()
+            times.append(time.perf_counter() - start)
+        print(f"  {name:<45} {fmt(statistics.median(times)):>9}   ({sci(n)} architectures)",
+              flush=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip the reference at N=10000")
+    parser.add_argument("--quick", action="store_true", help="3 rounds, no N=10000 row")
+    parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds per ratio")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))
     reference = Reference(os.environ["DA_REF"]) if os.environ.get("DA_REF") else None
-    print(f"Python {platform.python_version()} on {platform.machine()}, "
-          f"{os.cpu_count()} CPUs; reference: {reference.path if reference else 'not set'}")
-    chain_table(reference, args.quick, args.seed)
-    print()
-    mobile_net_line(reference, args.seed)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
+          f"load average {load:.1f}; reference: {reference.path if reference else 'not set'}")
+    chain_table(reference, CHAIN_NS[:-1] if args.quick else CHAIN_NS, args.seed)
+    ratios(reference, 3 if args.quick else args.repeats, args.seed)
+    count_times(args.seed)
     if reference is None:
         print("(set DA_REF to an extracted negrinho/deep_architect checkout to time the reference)")
-    elif args.quick:
-        print("(--quick: reference chain at N=10000 skipped; it takes about 3 minutes)")
 
 
 if __name__ == "__main__":

@@ -64,9 +64,34 @@ def count(space: Any, *, max_states: int = MAX_STATES) -> int | float:
     graph.build(space.build_fn)
     counter = _Counter(space, max_states)
     try:
-        return counter.node(graph, {}, frozenset())[0]
+        return counter.node(graph, {}, _Outside())[0]
     except _Continuous:
         return math.inf
+
+
+class _Outside:
+    """The hyperparameters pending above a node: one frozenset per level, linked upwards.
+
+    A child node adds its own pending hyperparameters as a new level instead of copying
+    the union, so a node with thousands of pending hyperparameters does not make each of
+    its thousands of children copy them (that copy made counting a chain quadratic).
+    """
+
+    __slots__ = ("level", "parent")
+
+    def __init__(self, level: frozenset = frozenset(), parent: _Outside | None = None) -> None:
+        self.level, self.parent = level, parent
+
+    def __contains__(self, h: object) -> bool:
+        node: _Outside | None = self
+        while node is not None:
+            if h in node.level:
+                return True
+            node = node.parent
+        return False
+
+    def with_level(self, pending: Iterable[Hyperparameter]) -> _Outside:
+        return _Outside(frozenset(pending), self)
 
 
 class _Counter:
@@ -74,7 +99,7 @@ class _Counter:
         self.space, self.max_states, self.states = space, max_states, 0
         self.largest: tuple[int, list[str]] = (0, [])
 
-    def node(self, graph: Graph, fixed: dict, outside: frozenset,
+    def node(self, graph: Graph, fixed: dict, outside: _Outside,
              pending: list | None = None) -> tuple[int, frozenset]:
         """Full assignments of what is pending in `graph` (or of `pending`), and every
         hyperparameter revealed below; `fixed` hyperparameters have one value each (the
@@ -88,12 +113,14 @@ class _Counter:
             return _add([self.node(graph, {**fixed, cond.h: value}, outside, pending)
                          for value in _values(cond.h)])
 
-    def _node(self, graph: Graph, pending: list, fixed: dict, outside: frozenset
+    def _node(self, graph: Graph, pending: list, fixed: dict, outside: _Outside
               ) -> tuple[int, frozenset]:
         structural = [h for h in pending if _substitutions(graph, h)]
-        total = math.prod(1 if h in fixed else h.size() for h in pending if h not in structural)
+        is_structural = set(structural)
+        total = math.prod(1 if h in fixed else h.size() for h in pending
+                          if h not in is_structural)
         groups = _merge(graph, structural)
-        here = outside | frozenset(pending)  # group members are excluded by their values
+        here = outside.with_level(pending)  # group members are excluded by their values
         results = [self._group(graph, g, fixed, here) for g in groups]
         shared = _shared(results)
         if shared is None:
@@ -108,7 +135,7 @@ class _Counter:
         return (with_it[0] - (len(values) - 1) * without[0],
                 with_it[1] | without[1] | {shared})
 
-    def _group(self, graph: Graph, group: list, fixed: dict, outside: frozenset
+    def _group(self, graph: Graph, group: list, fixed: dict, outside: _Outside
                ) -> tuple[int, frozenset]:
         domains = [[fixed[h]] if h in fixed else _values(h) for h in group]
         size = math.prod(len(d) for d in domains)
@@ -190,16 +217,24 @@ def _substitutions(graph: Graph, h: Hyperparameter) -> list[Module]:
 
 
 def _merge(graph: Graph, structural: list) -> list[list]:
-    merged: list[tuple[set[int], list]] = []
-    for h in structural:
+    """Group the structural hyperparameters that feed a common substitution module.
+
+    Groups are kept in the order they were last merged into; `owner` finds the groups a
+    hyperparameter's modules belong to without scanning every group (which made a space
+    with thousands of independent choices quadratic).
+    """
+    merged: dict[int, tuple[set[int], list]] = {}  # serial of the last merge -> group
+    owner: dict[int, int] = {}  # id of a substitution module -> serial of its group
+    for serial, h in enumerate(structural):
         reached = {id(m) for m in _substitutions(graph, h)}
         group = [h]
-        for other in [m for m in merged if m[0] & reached]:
-            merged.remove(other)
-            reached |= other[0]
-            group = other[1] + group
-        merged.append((reached, group))
-    return [g for _, g in merged]
+        for other in sorted({owner[m] for m in reached if m in owner}):
+            other_reached, other_group = merged.pop(other)
+            reached |= other_reached
+            group = other_group + group
+        merged[serial] = (reached, group)
+        owner.update(dict.fromkeys(reached, serial))
+    return [g for _, g in merged.values()]
 
 
 def _add(results: list[tuple[int, frozenset]]) -> tuple[int, frozenset]:
@@ -256,7 +291,7 @@ def _fire_into(local: Graph, graph: Graph, module: Module, values: Mapping) -> N
     properties = {**module.fixed, **{p: _value(h, values)
                                      for p, h in module.hyperparameters.items()}}
     fragment = run_substitution(local, module, properties)
-    _, outputs = check_fragment(fragment, f"substitution {module.path!r}")
+    _, outputs = check_fragment(fragment, module)
     used = {name: outputs[name] for name, old in module.outputs.items()
             if name in outputs and (any(t.module.alive for t in old.targets)
                                     or old in graph.outputs.values())}

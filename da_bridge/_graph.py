@@ -45,12 +45,8 @@ class Graph:
         self._revealed: list[Hyperparameter] = []
 
     # building ----------------------------------------------------------------
-    def add_module(self, module: Module) -> int:
-        self.modules.append(module)
-        return len(self.modules) - 1
-
     def build(self, build_fn: Callable[[], Fragment]) -> None:
-        with _paths.building(self, self.namespace, ""):
+        with _paths.BuildContext(self, self.namespace, ""):
             try:
                 fragment = build_fn()
             except DABridgeError:
@@ -59,7 +55,7 @@ class Graph:
                 name = getattr(build_fn, "__qualname__", repr(build_fn))
                 raise SpaceError(f"the build function {name} raised "
                                  f"{type(exc).__name__}: {exc}") from exc
-        self.inputs, self.outputs = check_fragment(fragment, "the build function")
+        self.inputs, self.outputs = check_fragment(fragment, None)
         self._activate(0, len(self.modules), self.outputs)
         self._drain()
 
@@ -76,11 +72,16 @@ class Graph:
 
     def _register(self, module: Module, frontier: list[Hyperparameter]) -> None:
         for prop, h in module.hyperparameters.items():
-            self._attach(h, f"{module.path}.{prop}", frontier)
-            self.users.setdefault(h, []).append(module)
+            if h not in self.paths:
+                self._attach(h, f"{module.path}.{prop}", frontier)
+            users = self.users.get(h)
+            if users is None:
+                self.users[h] = [module]
+            else:
+                users.append(module)
             if h not in self.values:
                 module.pending += 1
-        if module.kind == "substitution" and module.pending == 0:
+        if module.pending == 0 and module.kind == "substitution":
             self._fire_queue.append(module)
 
     def _attach(self, h: Hyperparameter, default_path: str,
@@ -120,7 +121,8 @@ class Graph:
         value = h.check(value, path)
         self.assigned[path] = value
         self._set(h, value)
-        self._drain()
+        if self._fire_queue or self._revealed:
+            self._drain()
 
     def _set(self, h: Hyperparameter, value: Any) -> None:
         self.values[h] = value
@@ -151,20 +153,27 @@ class Graph:
             module = self._fire_queue.popleft()
             if module.alive:
                 self._fire(module)
-        self.stack.extend(reversed(self._revealed))
-        self._revealed = []
+        if self._revealed:
+            self.stack.extend(reversed(self._revealed))
+            self._revealed = []
 
     def _fire(self, module: Module) -> None:
         start = len(self.modules)
         fragment = run_substitution(self, module, module.values)
-        inputs, outputs = check_fragment(fragment, f"substitution {module.path!r}")
+        inputs, outputs = check_fragment(fragment, module)
         _check_ports(module, inputs, outputs)
         # Only what feeds a used output is live: a dangling output's branch is not.
-        used = {name: outputs[name] for name, old in module.outputs.items()
-                if any(t.module.alive for t in old.targets) or old in self.outputs.values()}
+        used = {name: outputs[name] for name, old in module.outputs.items() if self._used(old)}
         module.alive = False
         self._splice(module, inputs, outputs)
         self._activate(start, len(self.modules), used)
+
+    def _used(self, output: Output) -> bool:
+        """Whether a live module or the space's outputs read `output`."""
+        for target in output.targets:
+            if target.module.alive:
+                return True
+        return output in self.outputs.values()
 
     def _splice(self, module: Module, inputs: dict[str, Input],
                 outputs: dict[str, Output]) -> None:
@@ -197,7 +206,7 @@ class Graph:
 
 def run_substitution(graph: Graph, module: Module, values: dict[str, Any]) -> Any:
     """What `module`'s function returns for `values`, built into `graph` under its path."""
-    with _paths.building(graph, graph.namespace, module.path):
+    with _paths.BuildContext(graph, graph.namespace, module.path):
         try:
             return module.fn(values)
         except DABridgeError:
@@ -207,27 +216,40 @@ def run_substitution(graph: Graph, module: Module, values: dict[str, Any]) -> An
                 f"substitution {module.path!r} raised {type(exc).__name__}: {exc}") from exc
 
 
-def check_fragment(fragment: Any, where: str) -> tuple[dict[str, Input], dict[str, Output]]:
-    """Validate an `(inputs, outputs)` pair of dicts of ports."""
+def check_fragment(fragment: Any, module: Module | None,
+                   ) -> tuple[dict[str, Input], dict[str, Output]]:
+    """Validate an `(inputs, outputs)` pair of dicts of ports that `module`'s function
+    (None: the build function) returned."""
     ok = isinstance(fragment, tuple) and len(fragment) == 2
-    ok = ok and all(isinstance(d, Mapping) for d in fragment)
+    ok = ok and _is_mapping(fragment[0]) and _is_mapping(fragment[1])
     if not ok:
-        raise SpaceError(f"{where} must return an (inputs, outputs) pair of dicts; "
+        raise SpaceError(f"{_where(module)} must return an (inputs, outputs) pair of dicts; "
                          f"got {type(fragment).__name__}")
     inputs, outputs = dict(fragment[0]), dict(fragment[1])
     for name, port in inputs.items():
         if not isinstance(port, Input):
-            raise SpaceError(f"{where} returned inputs[{name!r}] = {port!r}, not an Input")
+            raise SpaceError(
+                f"{_where(module)} returned inputs[{name!r}] = {port!r}, not an Input")
     for name, port in outputs.items():
         if not isinstance(port, Output):
-            raise SpaceError(f"{where} returned outputs[{name!r}] = {port!r}, not an Output")
+            raise SpaceError(
+                f"{_where(module)} returned outputs[{name!r}] = {port!r}, not an Output")
     return inputs, outputs
+
+
+def _where(module: Module | None) -> str:
+    return "the build function" if module is None else f"substitution {module.path!r}"
+
+
+def _is_mapping(obj: Any) -> bool:
+    # `type(...) is dict` first: fragments are nearly always dicts and the ABC check is slow
+    return type(obj) is dict or isinstance(obj, Mapping)
 
 
 def _check_ports(module: Module, inputs: dict[str, Any], outputs: dict[str, Any]) -> None:
     pairs = (("inputs", inputs, module.inputs), ("outputs", outputs, module.outputs))
     for kind, got, want in pairs:
-        if set(got) != set(want):
+        if got.keys() != want.keys():
             raise SubstitutionError(
                 f"substitution {module.path!r} returned {kind} {sorted(got)}; "
                 f"it declares {sorted(want)}")

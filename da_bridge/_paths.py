@@ -14,8 +14,7 @@ The build context (which instance is being built, in which scope) lives in a
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from contextlib import AbstractContextManager
 from contextvars import ContextVar
 from typing import Any
 
@@ -27,15 +26,18 @@ class Namespace:
 
     def __init__(self) -> None:
         self.modules: set[str] = set()
-        self._suffixes: dict[str, int] = {}  # base path -> last suffix tried, so claims are O(1)
+        self._suffixes: dict[str, int] = {}  # base path -> last suffix claimed: O(1) claims
         self.hyperparameters: dict[str, Any] = {}
-        self._hyperparameter_counts: dict[str, int] = {}
+        self.hyperparameter_counts: dict[str, int] = {}  # scope -> hyperparameters created
 
     def claim_module(self, scope: str, name: str) -> str:
         """A unique module or scope path for `name` inside `scope`."""
-        base = join(scope, name)
-        path, k = base, self._suffixes.get(base, 1)
-        if k > 1:
+        base = f"{scope}/{name}" if scope else name
+        k = self._suffixes.get(base)
+        if k is None:
+            path, k = base, 1
+        else:  # `base-k` was the last one claimed: start after it
+            k += 1
             path = f"{base}-{k}"
         while path in self.modules:
             k += 1
@@ -72,21 +74,28 @@ class Namespace:
         self.hyperparameters[candidate] = owner
         return candidate
 
-    def next_key(self, scope: str) -> tuple[str, int]:
-        """A creation key for a hyperparameter: stable across rebuilds of the same space."""
-        n = self._hyperparameter_counts.get(scope, 0)
-        self._hyperparameter_counts[scope] = n + 1
-        return scope, n
 
+class BuildContext:
+    """Which instance is being built, in which scope; `with` makes it the current one.
 
-class _Context:
-    __slots__ = ("instance", "namespace", "scope")
+    A class rather than a `contextlib.contextmanager`: every substitution that fires
+    enters one, and a generator-based manager costs several times more per entry.
+    """
+
+    __slots__ = ("instance", "namespace", "scope", "_token")
 
     def __init__(self, instance: Any, namespace: Namespace, scope: str) -> None:
         self.instance, self.namespace, self.scope = instance, namespace, scope
 
+    def __enter__(self) -> str:
+        self._token = _CURRENT.set(self)
+        return self.scope
 
-_CURRENT: ContextVar[_Context | None] = ContextVar("da_bridge_build", default=None)
+    def __exit__(self, *exc: object) -> None:
+        _CURRENT.reset(self._token)
+
+
+_CURRENT: ContextVar[BuildContext | None] = ContextVar("da_bridge_build", default=None)
 
 
 def join(scope: str, name: str) -> str:
@@ -99,7 +108,7 @@ def check_segment(name: Any, what: str) -> None:
         raise SpaceError(f"{what} must be a non-empty string without '/'; got {name!r}")
 
 
-def current() -> _Context:
+def current() -> BuildContext:
     """The active build context; modules can only be created inside one."""
     ctx = _CURRENT.get()
     if ctx is None:
@@ -114,21 +123,31 @@ def creation_key(hyperparameter: Any) -> tuple[str, tuple[Any, ...]]:
     ctx = _CURRENT.get()
     if ctx is None:
         return "", ("", "global", id(hyperparameter))
-    return ctx.scope, ctx.namespace.next_key(ctx.scope)
+    counts, scope = ctx.namespace.hyperparameter_counts, ctx.scope
+    n = counts.get(scope, 0)
+    counts[scope] = n + 1
+    return scope, (scope, n)
 
 
-@contextlib.contextmanager
-def building(instance: Any, namespace: Namespace, scope: str) -> Iterator[None]:
-    """Run a build or substitution function for `instance` inside `scope`."""
-    token = _CURRENT.set(_Context(instance, namespace, scope))
-    try:
-        yield
-    finally:
-        _CURRENT.reset(token)
+class _Scope:
+    """The context manager `scope(name)` returns; the name is claimed on entry."""
+
+    __slots__ = ("name", "_inner")
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __enter__(self) -> str:
+        ctx = current()
+        path = ctx.namespace.claim_module(ctx.scope, self.name)
+        self._inner = BuildContext(ctx.instance, ctx.namespace, path)
+        return self._inner.__enter__()
+
+    def __exit__(self, *exc: object) -> None:
+        self._inner.__exit__()
 
 
-@contextlib.contextmanager
-def scope(name: str) -> Iterator[str]:
+def scope(name: str) -> AbstractContextManager[str]:
     """Put the modules and hyperparameters built in the block under `name`.
 
     Use it in loops so that paths say where things are
@@ -144,10 +163,4 @@ def scope(name: str) -> Iterator[str]:
         'stem/conv.filters'
     """
     check_segment(name, what="scope name")
-    ctx = current()
-    path = ctx.namespace.claim_module(ctx.scope, name)
-    token = _CURRENT.set(_Context(ctx.instance, ctx.namespace, path))
-    try:
-        yield path
-    finally:
-        _CURRENT.reset(token)
+    return _Scope(name)

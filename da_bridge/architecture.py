@@ -118,10 +118,13 @@ def _topological_order(modules: list[Module], border: dict[str, Input]) -> list[
     border_ports = {id(p) for p in border.values()}
     indegree = {}
     for m in modules:
+        connected = 0
         for name, port in m.inputs.items():
-            if port.source is None and id(port) not in border_ports:
+            if port.source is not None:
+                connected += 1
+            elif id(port) not in border_ports:
                 raise SpaceError(f"input {name!r} of module {m.path!r} is not connected")
-        indegree[m.index] = sum(p.source is not None for p in m.inputs.values())
+        indegree[m.index] = connected
     ready = [m for m in modules if indegree[m.index] == 0]
     order: list[Module] = []
     while ready:

@@ -45,7 +45,8 @@ def siso_sequential(fragments: Sequence[Fragment | FragmentFn]) -> Fragment:
     if not built:
         return identity()
     for (_, prev_out), (next_in, _) in zip(built, built[1:]):
-        _siso_ports(prev_out, "out")["out"].connect(_siso_ports(next_in, "in")["in"])
+        out_port = _siso_ports(prev_out, "out")["out"]
+        _siso_ports(next_in, "in")["in"].connect(out_port)
     return built[0][0], built[-1][1]
 
 
@@ -252,7 +253,7 @@ def _count_arg(value: Any, what: str, minimum: int = 0) -> int:
 
 
 def _siso_ports(ports: _Ports | None, name: str) -> _Ports:
-    if ports is None or set(ports) != {name}:
+    if ports is None or len(ports) != 1 or name not in ports:
         raise SpaceError(f"siso_sequential needs single-input single-output fragments; "
                          f"got ports {sorted(ports or ())} where {name!r} was expected")
     return ports

@@ -88,18 +88,21 @@ class Discrete(Hyperparameter):
         self.values = tuple(values)
         if not self.values:
             raise DomainError("Discrete", [], "a non-empty list of values")
-        self._plain = all(isinstance(v, _JSON_SCALARS) for v in self.values)
+        self._plain = _all_plain(self.values)
         if _has_duplicates(self.values, self._plain):
             raise DomainError("Discrete", list(self.values), "values without duplicates")
-        super().__init__(name)
+        Hyperparameter.__init__(self, name)
 
     def __repr__(self) -> str:
         return f"Discrete({list(self.values)!r})"
 
     def index(self, value: Any) -> int | None:
         """Position of `value` among the candidates, or None."""
+        for i, candidate in enumerate(self.values):  # a drawn value is one of the candidates
+            if candidate is value:
+                return i
         for i, candidate in enumerate(self.values):
-            if candidate is value or _same_value(candidate, value):
+            if _same_value(candidate, value):
                 return i
         return None
 
@@ -110,7 +113,7 @@ class Discrete(Hyperparameter):
         return self.values[i]
 
     def sample(self, rng: random.Random) -> Any:
-        return self.values[rng.randrange(len(self.values))]
+        return rng.choice(self.values)  # the same draw as values[randrange(len)], one call less
 
     def size(self) -> float:
         return len(self.values)
@@ -145,7 +148,9 @@ class Bool(Discrete):
     """
 
     def __init__(self, name: str | None = None) -> None:
-        super().__init__((False, True), name=name)
+        # What Discrete((False, True)) would check holds by construction; spaces make many.
+        self.values, self._plain = (False, True), True
+        Hyperparameter.__init__(self, name)
 
     def __repr__(self) -> str:
         return "Bool()"
@@ -306,8 +311,17 @@ def _same_value(a: Any, b: Any) -> bool:
         return False
 
 
+def _all_plain(values: Sequence[Any]) -> bool:
+    for v in values:  # a loop, not all(<generator>): a Discrete is built per block of a space
+        if not isinstance(v, _JSON_SCALARS):
+            return False
+    return True
+
+
 def _has_duplicates(values: Sequence[Any], plain: bool) -> bool:
     if plain:  # JSON scalars hash like they compare; keep booleans apart from 0 and 1
+        if len(set(values)) == len(values):  # no two equal even with True == 1: the usual case
+            return False
         return len({(isinstance(v, bool), v) for v in values}) < len(values)
     return any(_same_value(a, b) for i, a in enumerate(values) for b in values[i + 1:])
 

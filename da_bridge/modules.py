@@ -86,14 +86,21 @@ class Module:
             raise SpaceError(f"module {name!r} needs a callable; got {fn!r}")
         ctx = _paths.current()
         self.kind, self.name, self.fn = kind, name, fn
-        self.path = ctx.namespace.claim_module(ctx.scope, name)
-        self.hyperparameters, self.fixed = _split_properties(self.path, hyperparameters)
-        self.inputs = {n: Input(self, n) for n in _port_names(self.path, inputs, "input")}
-        self.outputs = {n: Output(self, n) for n in _port_names(self.path, outputs, "output")}
+        self.path = path = ctx.namespace.claim_module(ctx.scope, name)
+        if hyperparameters or type(hyperparameters) is not dict:
+            self.hyperparameters, self.fixed = _split_properties(path, hyperparameters)
+        else:  # no properties, the common case (relu, identity): skip the checks
+            self.hyperparameters, self.fixed = {}, {}
+        if inputs == ("in",) and outputs == ("out",):  # single-input single-output: most modules
+            self.inputs, self.outputs = {"in": Input(self, "in")}, {"out": Output(self, "out")}
+        else:
+            self.inputs = {n: Input(self, n) for n in _port_names(path, inputs, "input")}
+            self.outputs = {n: Output(self, n) for n in _port_names(path, outputs, "output")}
         self.graph: Graph = ctx.instance
         self.pending, self.alive = 0, True
         self.owner: Any = None  # the object that built it, e.g. a da_bridge.compat Module
-        self.index = self.graph.add_module(self)
+        self.index = len(self.graph.modules)  # creation order, unique in the instance
+        self.graph.modules.append(self)
 
     def __repr__(self) -> str:
         return f"<{self.kind} module {self.path}>"
@@ -131,7 +138,9 @@ def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] |
         >>> SearchSpace(scale).replay({"scale.k": 3}).forward({"in": 5})
         {'out': 15}
     """
-    return _module("basic", name, compile_fn, hyperparameters, inputs, outputs, scope)
+    if scope is None:
+        return Module("basic", name, compile_fn, hyperparameters or {}, inputs, outputs).fragment()
+    return _scoped_module("basic", name, compile_fn, hyperparameters, inputs, outputs, scope)
 
 
 def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, Any] | None = None,
@@ -155,13 +164,14 @@ def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, An
         >>> space.count()
         2
     """
-    return _module("substitution", name, fn, hyperparameters, inputs, outputs, scope)
-
-
-def _module(kind: str, name: str, fn: Callable[..., Any], hyperparameters: Mapping[str, Any] | None,
-            inputs: Sequence[str], outputs: Sequence[str], scope: str | None) -> Fragment:
     if scope is None:
-        return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
+        return Module("substitution", name, fn, hyperparameters or {}, inputs, outputs).fragment()
+    return _scoped_module("substitution", name, fn, hyperparameters, inputs, outputs, scope)
+
+
+def _scoped_module(kind: str, name: str, fn: Callable[..., Any],
+                   hyperparameters: Mapping[str, Any] | None, inputs: Sequence[str],
+                   outputs: Sequence[str], scope: str) -> Fragment:
     with _paths.scope(scope):
         return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
 
@@ -183,7 +193,8 @@ def _identity_compile(values: dict[str, Any]) -> ForwardFn:
 
 def _split_properties(path: str, properties: Mapping[str, Any],
                       ) -> tuple[dict[str, Any], dict[str, Any]]:
-    if not isinstance(properties, Mapping):
+    # `type(...) is dict` first: the ABC check is slow and nearly every module passes a dict
+    if type(properties) is not dict and not isinstance(properties, Mapping):
         raise SpaceError(f"module {path!r}: hyperparameters must be a dict; got {properties!r}")
     tunable: dict[str, Any] = {}
     fixed: dict[str, Any] = {}
@@ -198,6 +209,10 @@ def _port_names(path: str, names: Sequence[str], kind: str) -> Sequence[str]:
     if names == ("in",) or names == ("out",):  # the common single port, checked once here
         return names
     names = [names] if isinstance(names, str) else list(names)
-    if len(set(names)) != len(names) or not all(isinstance(n, str) and n for n in names):
-        raise SpaceError(f"module {path!r}: {kind} names must be distinct strings; got {names!r}")
-    return names
+    for name in names:
+        if not isinstance(name, str) or not name:
+            break
+    else:
+        if len(set(names)) == len(names):
+            return names
+    raise SpaceError(f"module {path!r}: {kind} names must be distinct strings; got {names!r}")

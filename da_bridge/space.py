@@ -39,7 +39,7 @@ def draw_valid(space: SearchSpace, step: Callable[[Unfolding], None], *,
     for _ in range(max(1, max_rejections)):
         try:
             u = space.unfold()
-            while u.next() is not None:
+            while not u.is_specified():
                 step(u)
             return u.architecture()
         except InvalidArchitectureError as exc:
@@ -265,10 +265,10 @@ class SearchSpace:
         def kept_or_drawn(h: NamedHyperparameter) -> Any:
             if keep and h.name in keep:
                 try:
-                    return h.decode(keep[h.name], h.name)
+                    return h.hyperparameter.decode(keep[h.name], h.name)
                 except DomainError:  # the same path with another domain in this structure
                     pass
-            return h.sample(rng)
+            return h.hyperparameter.sample(rng)
 
         def step(u: Unfolding) -> None:
             h = u.next()
