@@ -89,7 +89,7 @@ def run(args: argparse.Namespace, extra: list[str], parser: argparse.ArgumentPar
     if hasattr(objective, "limit_time"):
         # sklearn's objective bounds its trials itself, the one running at the end of the
         # budget too (timeout alone only stops new trials); wrapping it again would fork twice
-        objective.limit_time(timeout=timeout, trial_timeout=trial_timeout)  # type: ignore[attr-defined]
+        objective.limit_time(timeout=timeout, trial_timeout=trial_timeout)
         trial_timeout = None
     result = search(
         task.space, objective, args.searcher, max_trials=trials, timeout=timeout,
