@@ -13,9 +13,10 @@ Three savings, each keeping what the other workers and a crash see:
   when it is told. This worker is the only one writing it, so the second read is served from
   a copy kept up to date with its writes. (If another worker failed it meanwhile, after a
   lost heartbeat, the tell is refused by the database as before.)
-- The study's reads: `ask` reads the study to find queued trials, and the sampler reads it
-  again a few milliseconds later; the second read is served from the first (with this
-  worker's new trial), as `ReadOncePerTrial` does between the sampler's own reads.
+- The study's reads: `ask` reads the study to find queued trials, and the sampler (then the
+  runner, looking for an architecture already scored) reads it again a few milliseconds
+  later; those reads are served from the first (with this worker's new trial), as
+  `ReadOncePerTrial` does between the sampler's own reads.
 - Stale trials: Optuna looks for trials whose heartbeat stopped before every trial; a
   worker looks once per heartbeat interval (a trial is stale only after a grace period of
   several intervals, so it is failed as soon, give or take one interval).
@@ -158,7 +159,9 @@ class _Calls:
                        states: Any = None) -> list[Any]:
         waiting = require("optuna", "optuna").trial.TrialState.WAITING
         with self._batch_lock:
-            fresh, self._fresh = self._fresh, None
+            # kept until this worker's next write of a state or flush: the runner's look for
+            # an architecture the study already scored reads the study after the sampler
+            fresh = self._fresh
         if isinstance(states, tuple) and states == (waiting,):  # ask's look for queued trials
             trials = list(self._inner.get_all_trials(study_id, deepcopy=False))
             queued = [t for t in trials if t.state == waiting]

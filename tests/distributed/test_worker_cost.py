@@ -10,7 +10,6 @@ database.
 from __future__ import annotations
 
 import time
-import uuid
 
 import optuna
 import pytest
@@ -26,18 +25,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 TRIALS = 12
 
-
-@pytest.fixture
-def database(postgres_url):
-    name = f"c_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    yield sqlalchemy.make_url(postgres_url).set(database=name).render_as_string(
-        hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def statements_per_trial(url, study):

@@ -15,13 +15,11 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
 import optuna
 import pytest
-import sqlalchemy
 
 from da_bridge.adapters.optuna import VALUES_ATTR
 from da_bridge.searchers import RandomSearcher
@@ -33,19 +31,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 WORKLOAD = Path(__file__).with_name("workload.py")
 HEARTBEAT = ["--heartbeat-interval", "1", "--grace-period", "3"]
 
-
-@pytest.fixture
-def database(postgres_url):
-    """A fresh, empty database on the test server; dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    admin = sqlalchemy.create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'CREATE DATABASE "{name}"'))
-    yield sqlalchemy.make_url(postgres_url).set(database=name).render_as_string(
-        hide_password=False)
-    with admin.connect() as conn:
-        conn.execute(sqlalchemy.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 @pytest.fixture(params=["direct", "proxy"])
