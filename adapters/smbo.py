@@ -196,7 +196,7 @@ class SMBOSearcher(Searcher):
         per_parent = max(1, self.max_mutations // max(1, len(parents)))
         local = [m for values in parents for m in self._variations(values, per_parent)]
         self._pool = [v for v in self._pool if _key(v) not in self._seen]
-        self._pool += [_sample(self.space, self._rng) for _ in range(self.n_candidates)]
+        self._pool += self._pool_draws()
         self._pool = self._pool[-8 * max(1, self.n_candidates):]
         pool = local + self._pool
         if structure is not None:
@@ -231,6 +231,18 @@ class SMBOSearcher(Searcher):
             changes = self._rng.sample(changes, limit)
         return [m for path, value in changes
                 if (m := _mutation(self.space, self._rng, {**parent, path: value})) is not None]
+
+    def _pool_draws(self) -> list[Values]:
+        """Fresh candidates for the pool; fewer where the space rejects most draws (a
+        NAS-Bench cell): a candidate is optional, so a run of rejections ends the draws
+        instead of failing the trial."""
+        drawn = []
+        for _ in range(self.n_candidates):
+            try:
+                drawn.append(_sample(self.space, self._rng))
+            except NoValidArchitectureError:
+                break
+        return drawn
 
     def _fresh_sample(self) -> Values:
         values = _sample(self.space, self._rng)
