@@ -47,12 +47,10 @@ from da_bridge.errors import (
     SpaceTooLargeError,
 )
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
-from da_bridge.searchers.base import Proposal, Searcher, until_valid
+from da_bridge.searchers.base import PROPOSAL_REJECTIONS, Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 ALGORITHMS = ("tpe", "rand", "anneal")
-#: Rejected Hyperopt proposals in a row after which `ask` proposes a random valid architecture.
-PROPOSAL_REJECTIONS = 10
 _POINT_SYMBOL = "da_bridge_point"
 
 

@@ -37,12 +37,10 @@ from da_bridge.errors import (
     OptionTypeError,
 )
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
-from da_bridge.searchers.base import Proposal, Searcher, until_valid
+from da_bridge.searchers.base import PROPOSAL_REJECTIONS, Proposal, Searcher, until_valid
 from da_bridge.space import SearchSpace
 
 ESTIMATORS = ("ET", "RF", "GP")
-#: Rejected skopt points in a row after which `ask` proposes a random valid architecture.
-PROPOSAL_REJECTIONS = 10
 
 
 def to_skopt(space: SearchSpace, *, max_states: int = _flat.MAX_SLOT_STATES

@@ -92,6 +92,11 @@ def check_direction(direction: str) -> str:
     return direction
 
 
+#: Proposals a model-based searcher's space may reject in a row before it proposes a random
+#: valid architecture instead (the Hyperopt and skopt adapters).
+PROPOSAL_REJECTIONS = 10
+
+
 def until_valid(draw: Callable[[], T], space: SearchSpace, *,
                 on_reject: Callable[[InvalidArchitectureError], None] | None = None,
                 max_rejections: int = MAX_REJECTIONS) -> T:
