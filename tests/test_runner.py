@@ -259,6 +259,60 @@ def test_auto_is_smbo_for_one_objective_in_sequence_and_optuna_otherwise():
     assert choose_searcher("evolution", directions=["minimize"], n_jobs=2) == "evolution"
 
 
+def _families(knobs: int):
+    """A choice among three model families, each with `knobs` log-scaled numbers of its own."""
+    from da_bridge import Discrete, Float, SearchSpace, siso_or
+    from da_bridge.spaces.examples import op
+
+    def family(name: str):
+        return lambda: op(name, {f"k{i}": Float(1e-4, 1.0, log=True) for i in range(knobs)})
+
+    return SearchSpace(lambda: siso_or({f: family(f) for f in ("mlp", "gbm", "svm")},
+                                       Discrete(["mlp", "gbm", "svm"], name="family")))
+
+
+def _bowl(arch) -> float:
+    """Distance of the family's knobs from 1e-2 on the log scale, mlp best."""
+    knobs = [v for k, v in arch.values.items() if k != "family"]
+    return (arch.values["family"] != "mlp") + 0.05 * sum(math.log10(v / 1e-2) ** 2 for v in knobs)
+
+
+def test_auto_picks_tpe_on_a_space_of_branches_with_their_own_knobs_and_smbo_on_one_structure():
+    from da_bridge.spaces.nasbench201 import nasbench201_space
+    from da_bridge.study.runner import branch_share
+
+    branched, nas = _families(4), nasbench201_space()
+    assert branch_share(branched) == pytest.approx(0.8)  # 4 of 5 hyperparameters are a family's
+    assert branch_share(nas) == 0.0
+    assert branch_share(_families(2)) == pytest.approx(2 / 3)  # few knobs: SMBO refines branches
+    pick = lambda space: choose_searcher("auto", directions=["minimize"], space=space)  # noqa: E731
+    assert (pick(branched), pick(nas), pick(_families(2))) == ("optuna", "smbo", "smbo")
+    assert pick(_families(4)) == "optuna"  # a fixed stream: the same pick every call
+    # what a user's sampler or workers get does not depend on the space
+    assert choose_searcher("auto", directions=["minimize"], space=nas, n_jobs=2) == "optuna"
+    assert choose_searcher("auto", directions=["minimize"], space=nas,
+                           sampler=optuna.samplers.RandomSampler(seed=0)) == "optuna"
+
+    result = search(branched, _bowl, n_trials=25, seed=0, storage=":memory:")
+    assert isinstance(result.study.sampler, optuna.samplers.TPESampler)
+    assert len(result.trials) == 25
+    assert result.best_values["family"] == "mlp"  # found the best family
+    cells = search(nas, lambda arch: float(sum(op == "nor_conv_3x3" for op in
+                                                 arch.values.values())), n_trials=14, seed=0,
+                   direction="maximize", storage=":memory:")
+    assert type(cells.study.sampler).__name__ == "ProposalSampler"  # SMBO's proposals
+    assert len(cells.trials) == 14
+
+
+def test_auto_keeps_smbo_on_the_sklearn_pipeline_space():
+    from da_bridge.spaces.sklearn import classification_space
+    from da_bridge.study.runner import branch_share
+
+    space = classification_space()
+    assert 0 < branch_share(space) <= 0.75  # a model choice, but most choices are shared
+    assert choose_searcher("auto", directions=["maximize"], space=space) == "smbo"
+
+
 def test_a_users_sampler_proposes_every_trial_under_the_default():
     sampler = optuna.samplers.RandomSampler(seed=3)
     result = search(poster_space(), width, n_trials=6, sampler=sampler, storage=":memory:")

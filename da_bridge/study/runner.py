@@ -8,6 +8,7 @@ import importlib
 import logging
 import math
 import numbers
+import random
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -255,7 +256,8 @@ def search(
     directions = _directions(direction, directions)
     if trial_timeout is not None:
         objective = with_trial_timeout(objective, trial_timeout)
-    searcher = choose_searcher(searcher, directions=directions, sampler=sampler, n_jobs=n_jobs)
+    searcher = choose_searcher(searcher, directions=directions, sampler=sampler, n_jobs=n_jobs,
+                               space=space if isinstance(space, SearchSpace) else None)
     runner = _Runner(space, objective, searcher, directions, seed, sampler)
     study = _create_study(optuna, storage, study_name, runner, directions, pruner, seed,
                           n_jobs=n_jobs)
@@ -321,18 +323,61 @@ def check_seconds(**durations: Any) -> None:
                               f"got {value!r}")
 
 
+#: Architectures sampled to read a space's make-up for `searcher="auto"` (a fixed stream, so
+#: one space always gets the same searcher).
+MAKEUP_SAMPLES = 16
+#: `searcher="auto"` picks TPE when more than this share of an architecture's hyperparameters
+#: belong to its branch (are not live in every sampled architecture).
+BRANCHED = 0.75
+
+
+def branch_share(space: SearchSpace, n: int = MAKEUP_SAMPLES) -> float:
+    """The mean share of a sampled architecture's hyperparameters that are not live in every
+    sampled architecture: 0 for a space of one structure (a NAS-Bench cell, a macro chain),
+    about 0.8 for a choice among model families that each bring their own knobs.
+
+    `n` architectures are drawn from a fixed random stream (the space is only unfolded); a
+    space that rejects every draw counts as unbranched.
+
+    Example:
+        >>> from da_bridge import Discrete, Float, SearchSpace, siso_or
+        >>> from da_bridge.spaces.examples import op
+        >>> families = SearchSpace(lambda: siso_or(
+        ...     {"a": lambda: op("a", {"x": Float(0, 1), "y": Float(0, 1)}),
+        ...      "b": lambda: op("b", {"z": Float(0, 1), "w": Float(0, 1)})},
+        ...     Discrete(["a", "b"], name="family")))
+        >>> round(branch_share(families), 2)
+        0.67
+        >>> branch_share(SearchSpace(lambda: op("m", {"x": Float(0, 1), "y": Float(0, 1)})))
+        0.0
+    """
+    from da_bridge.errors import NoValidArchitectureError
+
+    rng, names = random.Random(0), []
+    try:
+        for _ in range(n):
+            names.append(frozenset(space.sample(rng).values))
+    except NoValidArchitectureError:
+        pass
+    if not names:
+        return 0.0
+    everywhere = frozenset.intersection(*names)
+    return sum(1 - len(everywhere) / len(each) for each in names if each) / len(names)
+
+
 def choose_searcher(searcher: Any, *, directions: Sequence[str], sampler: Any = None,
-                    n_jobs: int = 1) -> Any:
+                    n_jobs: int = 1, space: SearchSpace | None = None) -> Any:
     """What `searcher="auto"` stands for; any other searcher is returned as it is.
 
-    "smbo" (`da_bridge.adapters.smbo.SMBOSearcher`) for a sequential single-objective
-    search when scikit-learn is installed: on the measured objectives (a discrete NAS-like
-    space, a conditional space of log-scaled numbers, a flat continuous one; see
-    docs/reference/search.md) it was the best searcher or within one standard error of it,
-    where Optuna's TPE was 2-15x worse on the first two. "optuna" (TPE, or `sampler`)
-    otherwise: when you pass an Optuna `sampler` (it is used as in a plain Optuna study),
-    for several objectives, for parallel trials (`n_jobs != 1`; TPE's constant liar
-    spreads them apart), and without scikit-learn.
+    "optuna" (TPE, or `sampler`) when you pass an Optuna `sampler` (it is used as in a plain
+    Optuna study), for several objectives, for parallel trials (`n_jobs != 1`; TPE's
+    constant liar spreads them apart), and without scikit-learn. Otherwise, by the
+    `space`'s make-up (`branch_share`): "optuna" for a branched space, where most of an
+    architecture's hyperparameters belong to its branch (a choice among model families,
+    each with its own knobs), and "smbo" (`da_bridge.adapters.smbo.SMBOSearcher`) for a
+    space of one structure or with a few optional parts (NAS cells, macro chains): on the
+    measured objectives (docs/howto/search_quality.md) SMBO is best on all five discrete
+    ones and grouped TPE on the two branched ones. Without a `space`, "smbo".
 
     Example:
         >>> choose_searcher("auto", directions=["minimize", "maximize"])
@@ -348,6 +393,10 @@ def choose_searcher(searcher: Any, *, directions: Sequence[str], sampler: Any = 
         importlib.import_module("sklearn.ensemble")
     except ImportError:
         return "optuna"
+    if space is not None and (share := branch_share(space)) > BRANCHED:
+        logger.info("searcher='auto': TPE ('optuna'), the space is branched (%.0f%% of an "
+                    "architecture's hyperparameters belong to its branch)", 100 * share)
+        return "optuna"
     return "smbo"
 
 
@@ -355,7 +404,9 @@ def make_searcher(name: str, space: SearchSpace, *, seed: int | None = None,
                   direction: str = "minimize") -> Searcher:
     """The searcher registered under `name` (see `SEARCHERS`)."""
     if name == "auto":
-        name = choose_searcher(name, directions=[direction])
+        name = choose_searcher(name, directions=[direction], space=space)
+    if name == "optuna":
+        return OptunaSearcher(space, seed=seed, direction=direction)
     target = SEARCHERS.get(name) if isinstance(name, str) else None
     if target is None:
         raise OptionError(f"unknown searcher {name!r}; choose one of {sorted(SEARCHERS)} "
@@ -391,7 +442,8 @@ class _Runner:
         self.marks_interrupts = True  # workers mark them in their own guard
 
     def _foreign(self, searcher: Any, seed: int | None, sampler: Any) -> Searcher | None:
-        searcher = choose_searcher(searcher, directions=self.directions, sampler=sampler)
+        searcher = choose_searcher(searcher, directions=self.directions, sampler=sampler,
+                                   space=self.space)
         if searcher == "optuna" or isinstance(searcher, OptunaSearcher):
             return None
         if len(self.directions) > 1:
