@@ -31,7 +31,7 @@ import numpy as np
 
 from da_bridge._imports import require
 from da_bridge.adapters.surrogate import SurrogateModel, make_estimator
-from da_bridge.errors import NoValidArchitectureError, OptionError
+from da_bridge.errors import InvalidArchitectureError, NoValidArchitectureError, OptionError
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher
 from da_bridge.searchers.evolution import MUTATION_TRIES
@@ -41,6 +41,12 @@ Values = dict[str, Any]
 Y_TRANSFORMS = ("log", "rank", None)
 #: Trials without a new best after which most proposals refine the other structures.
 STALL = 8
+#: Changes of a path that left the live hyperparameters as they were after which a change of
+#: it is taken to keep them (a candidate built without unfolding the space).
+FLAT_AFTER = 3
+#: Candidates the surrogate ranks first that are unfolded before one is taken: a candidate
+#: built without unfolding may be one the space rejects.
+CHECKED = 8
 
 
 class SMBOSearcher(Searcher):
@@ -57,8 +63,9 @@ class SMBOSearcher(Searcher):
             (`log(loss - best + eps)`, which spreads out the region near the best
             and squeezes catastrophic failures), "rank", or None.
         n_initial: Random architectures before the surrogate takes over.
-        n_candidates: Fresh random samples added per proposal to a pool of the last
-            `8 * n_candidates`, all scored by the surrogate.
+        n_candidates: Fresh random samples added per proposal to the pool of candidates
+            (`pool_size` of them, the first fill at once), all scored by the surrogate.
+        pool_size: Random candidates kept from one proposal to the next.
         n_parents: How many of the best architectures are varied per proposal.
         max_mutations: Variations of the parents scored per proposal: one hyperparameter
             changed (and what it reveals sampled), or every number moved a little.
@@ -73,6 +80,12 @@ class SMBOSearcher(Searcher):
         refit_growth: The surrogate is refit once the trials grow by this share since
             the last fit (at least one trial): every trial early on, every tenth of the
             trials later, which keeps the searcher's time per trial nearly flat.
+
+    Unfolding the space is most of a proposal's cost on a space of many modules, so the
+    variations of a parent are built without unfolding once a change of each changed
+    hyperparameter has kept the live hyperparameters as they were `FLAT_AFTER` times (a
+    hyperparameter that reveals others, such as a branch choice, is always unfolded); the
+    candidates the surrogate ranks first are unfolded before one is proposed.
 
     Numbers are modelled on their own scale: a log-scaled `Int` or `Float` as its logarithm
     (its variations are steps on that scale too), so "1e-4 vs 1e-3" weighs what "0.1 vs 1"
@@ -91,12 +104,14 @@ class SMBOSearcher(Searcher):
     def __init__(self, space: SearchSpace, *, seed: int | None = None,
                  direction: str = "minimize", estimator: str | Any = "rf",
                  n_trees: int = 24, y_transform: str | None = "log", n_initial: int = 10,
-                 n_candidates: int = 16, n_parents: int = 3, max_mutations: int = 16,
+                 n_candidates: int = 4, pool_size: int = 128, n_parents: int = 3,
+                 max_mutations: int = 16,
                  xi: float = 0.0, random_fraction: float = 0.1,
                  branch_fraction: float = 0.5, refit_growth: float = 0.1) -> None:
         super().__init__(space, seed=seed, direction=direction)
         for name, value in (("n_initial", n_initial), ("n_trees", n_trees),
                             ("n_candidates", n_candidates), ("n_parents", n_parents),
+                            ("pool_size", pool_size),
                             ("max_mutations", max_mutations)):
             low = 1 if name in ("n_initial", "n_trees") else 0
             if isinstance(value, bool) or not isinstance(value, int) or value < low:
@@ -111,7 +126,7 @@ class SMBOSearcher(Searcher):
                              f"got {y_transform!r}")
         make_estimator(estimator, seed, n_estimators=n_trees)  # fail now, not at trial 11
         self.estimator, self.n_trees, self.y_transform = estimator, n_trees, y_transform
-        self.n_initial, self.n_candidates = n_initial, n_candidates
+        self.n_initial, self.n_candidates, self.pool_size = n_initial, n_candidates, pool_size
         self.n_parents, self.max_mutations, self.xi = n_parents, max_mutations, float(xi)
         self.random_fraction, self.branch_fraction = float(random_fraction), float(branch_fraction)
         self.refit_growth = float(refit_growth)
@@ -123,6 +138,9 @@ class SMBOSearcher(Searcher):
         self._model: _Fitted | None = None
         self._model_asks = 0
         self._branch_turns = 0
+        self._flat: dict[str, int] = {}  # path -> changes of it that kept the structure
+        self._structural: set[str] = set()  # paths whose change revealed or hid others
+        self._checked: dict[str, Any] = {}  # the unfolded winner: its key -> architecture
 
     def ask(self) -> Proposal:
         scored = [(v, loss) for v, loss in self.history if loss is not None]
@@ -130,8 +148,10 @@ class SMBOSearcher(Searcher):
             values = self._fresh_sample()
         else:
             values = self._most_promising(scored)
-        self._seen.add(_key(values))
-        arch = self.space.replay(values)
+        key = _key(values)
+        self._seen.add(key)
+        arch = self._checked.pop(key, None) or self.space.replay(values)
+        self._checked.clear()
         return Proposal(arch, dict(arch.values), token=values)
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
@@ -160,7 +180,26 @@ class SMBOSearcher(Searcher):
         mean, std = model.predict(self._scales, candidates)
         best = model.transform(min(loss for _, loss in mine))
         ei = expected_improvement(mean, std, best, self.xi)
-        return candidates[int(np.argmax(ei))]
+        for index in np.argsort(-ei, kind="stable")[:CHECKED]:
+            if (values := self._checked_candidate(candidates[int(index)])) is not None:
+                return values
+        return self._fresh_sample()
+
+    def _checked_candidate(self, values: Values) -> Values | None:
+        """`values` once unfolded (kept for `ask`), or None when the space rejects it or its
+        live hyperparameters differ (a change thought to keep them did not)."""
+        try:
+            arch = self.space.sample(self._rng, keep=values, max_rejections=1)
+        except (InvalidArchitectureError, NoValidArchitectureError):  # the space rejects it
+            self._seen.add(_key(values))
+            return None
+        unfolded = arch.json_values()
+        if unfolded != values:
+            self._seen.add(_key(values))
+            self._structural.update(p for p in values if unfolded.get(p) != values[p])
+            return None
+        self._checked[_key(values)] = arch
+        return values
 
     def _fit(self, scored: list[tuple[Values, float]]) -> _Fitted:
         """The surrogate, refit when the trials grew by `refit_growth` since the last fit."""
@@ -196,8 +235,9 @@ class SMBOSearcher(Searcher):
         per_parent = max(1, self.max_mutations // max(1, len(parents)))
         local = [m for values in parents for m in self._variations(values, per_parent)]
         self._pool = [v for v in self._pool if _key(v) not in self._seen]
-        self._pool += self._pool_draws()
-        self._pool = self._pool[-8 * max(1, self.n_candidates):]
+        self._pool += self._pool_draws(self.n_candidates if self._pool else
+                                       max(self.n_candidates, self.pool_size // 4))
+        self._pool = self._pool[-max(1, self.pool_size):]
         pool = local + self._pool
         if structure is not None:
             pool = [v for v in pool if _structure(v) == structure]
@@ -220,24 +260,40 @@ class SMBOSearcher(Searcher):
         step = self._rng.choice((0.02, 0.05, 0.15))
         moved = {path: self._scales.perturb(path, value, self._rng, step)
                  for path, value in parent.items()}
-        return _mutation(self.space, self._rng, moved)
+        return self._vary(parent, moved)
 
     def _mutations(self, parent: Values, limit: int | None = None) -> list[Values]:
         """Architectures that differ from `parent` in one hyperparameter (and what it reveals)."""
         limit = self.max_mutations if limit is None else limit
-        changes = [(path, value) for path, decl in _declarations(self.space, parent)
+        changes = [(path, value) for path, decl in self._scales.declarations(parent)
                    for value in _alternatives(decl, parent[path], self._rng)]
         if len(changes) > limit:
             changes = self._rng.sample(changes, limit)
         return [m for path, value in changes
-                if (m := _mutation(self.space, self._rng, {**parent, path: value})) is not None]
+                if (m := self._vary(parent, {**parent, path: value})) is not None]
 
-    def _pool_draws(self) -> list[Values]:
-        """Fresh candidates for the pool; fewer where the space rejects most draws (a
+    def _vary(self, parent: Values, keep: Values) -> Values | None:
+        """`keep` (`parent` with some values changed) made whole: as it is when every changed
+        path is known to keep the live hyperparameters, else unfolded (and learnt from)."""
+        changed = [p for p, v in keep.items() if parent.get(p) != v]
+        if changed and all(self._flat.get(p, 0) >= FLAT_AFTER and p not in self._structural
+                           for p in changed):
+            return dict(keep)
+        values = _mutation(self.space, self._rng, keep)
+        if values is not None:
+            if all(values.get(p) == v for p, v in keep.items()) and len(values) == len(keep):
+                for p in changed:
+                    self._flat[p] = self._flat.get(p, 0) + 1
+            elif len(changed) == 1:
+                self._structural.update(changed)
+        return values
+
+    def _pool_draws(self, n: int) -> list[Values]:
+        """`n` fresh candidates for the pool; fewer where the space rejects most draws (a
         NAS-Bench cell): a candidate is optional, so a run of rejections ends the draws
         instead of failing the trial."""
         drawn = []
-        for _ in range(self.n_candidates):
+        for _ in range(n):
             try:
                 drawn.append(_sample(self.space, self._rng))
             except NoValidArchitectureError:
@@ -274,6 +330,12 @@ class _Scales:
         self.learn(values)
         return {path: math.log(value) if _is_log(self.decls[path]) and value > 0 else value
                 for path, value in values.items()}
+
+    def declarations(self, values: Values) -> list[tuple[str, Hyperparameter]]:
+        """`(path, declaration)` of the hyperparameters of `values` (unfolds only for new
+        paths)."""
+        self.learn(values)
+        return [(path, decl) for path in values if (decl := self.decls[path]) is not None]
 
     def numeric(self, values: Values) -> bool:
         self.learn(values)

@@ -297,11 +297,21 @@ MIN_SEEDS = 3
 
 
 def _default_label() -> str:
+    return f"da_bridge default (`search()`: {DEFAULT!r})"
+
+
+def default_picks(benches: list[str]) -> str:
+    """What the default searcher stands for on each objective's space."""
     from da_bridge.study import runner
 
-    chosen = getattr(runner, "choose_searcher", lambda s, **_: s)(DEFAULT, directions=["minimize"])
-    picks = f" → {chosen!r}" if chosen != DEFAULT else ""
-    return f"da_bridge default (`search()`: {DEFAULT!r}{picks})"
+    def pick(bench: str) -> str:
+        try:
+            return runner.choose_searcher(DEFAULT, directions=["minimize"],
+                                          space=_bench(bench).space())
+        except TypeError:  # a runner whose rule does not read the space
+            return runner.choose_searcher(DEFAULT, directions=["minimize"])
+
+    return f"The default ({DEFAULT!r}) runs: " + "; ".join(f"{b} {pick(b)}" for b in benches)
 
 
 def _tpe(seed: int, group: bool) -> optuna.samplers.BaseSampler:
@@ -526,6 +536,7 @@ def report(results: Results, benches: list[str], where: str) -> list[str]:
              f"{where}", "",
              "Objectives: " + "; ".join(f"{b} ({BENCHMARKS[b][0]}, {BENCHMARKS[b][1]})"
                                         for b in benches), "",
+             default_picks(benches), "",
              "**Final regret, mean ± standard error** (lower is better)", "",
              *table(lambda n, c, r: "{} ± {}".format(*map(_fmt, mean_se(r)))
                     + (f" (n={len(r)})" if len(r) < counts[-1] else "")),
