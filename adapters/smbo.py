@@ -31,7 +31,12 @@ import numpy as np
 
 from da_bridge._imports import require
 from da_bridge.adapters.surrogate import SurrogateModel, make_estimator
-from da_bridge.errors import InvalidArchitectureError, NoValidArchitectureError, OptionError
+from da_bridge.errors import (
+    DomainError,
+    InvalidArchitectureError,
+    NoValidArchitectureError,
+    OptionError,
+)
 from da_bridge.hyperparameters import Discrete, Float, Hyperparameter, Int
 from da_bridge.searchers.base import Proposal, Searcher
 from da_bridge.searchers.evolution import MUTATION_TRIES
@@ -44,6 +49,11 @@ STALL = 8
 #: Changes of a path that left the live hyperparameters as they were after which a change of
 #: it is taken to keep them (a candidate built without unfolding the space).
 FLAT_AFTER = 3
+#: Share of the pool drawn at the first model-based proposal.
+FIRST_FILL = 0.5
+#: Fresh candidates per unfolded one: the others redraw its hyperparameters that keep the
+#: structure.
+REDRAWS = 4
 #: Candidates the surrogate ranks first that are unfolded before one is taken: a candidate
 #: built without unfolding may be one the space rejects.
 CHECKED = 8
@@ -84,8 +94,10 @@ class SMBOSearcher(Searcher):
     Unfolding the space is most of a proposal's cost on a space of many modules, so the
     variations of a parent are built without unfolding once a change of each changed
     hyperparameter has kept the live hyperparameters as they were `FLAT_AFTER` times (a
-    hyperparameter that reveals others, such as a branch choice, is always unfolded); the
-    candidates the surrogate ranks first are unfolded before one is proposed.
+    hyperparameter that reveals others, such as a branch choice, is always unfolded), and
+    one fresh candidate in `REDRAWS` is unfolded, the others redraw its hyperparameters
+    known to keep the structure; the candidates the surrogate ranks first are unfolded
+    before one is proposed (one the space rejects is skipped).
 
     Numbers are modelled on their own scale: a log-scaled `Int` or `Float` as its logarithm
     (its variations are steps on that scale too), so "1e-4 vs 1e-3" weighs what "0.1 vs 1"
@@ -104,7 +116,7 @@ class SMBOSearcher(Searcher):
     def __init__(self, space: SearchSpace, *, seed: int | None = None,
                  direction: str = "minimize", estimator: str | Any = "rf",
                  n_trees: int = 24, y_transform: str | None = "log", n_initial: int = 10,
-                 n_candidates: int = 4, pool_size: int = 128, n_parents: int = 3,
+                 n_candidates: int = 16, pool_size: int = 128, n_parents: int = 3,
                  max_mutations: int = 16,
                  xi: float = 0.0, random_fraction: float = 0.1,
                  branch_fraction: float = 0.5, refit_growth: float = 0.1) -> None:
@@ -150,8 +162,10 @@ class SMBOSearcher(Searcher):
             values = self._most_promising(scored)
         key = _key(values)
         self._seen.add(key)
-        arch = self._checked.pop(key, None) or self.space.replay(values)
+        arch = self._checked.pop(key, None)
         self._checked.clear()
+        if arch is None:
+            arch = self.space.replay(values)
         return Proposal(arch, dict(arch.values), token=values)
 
     def tell(self, proposal: Proposal, score: float | None) -> None:
@@ -236,7 +250,7 @@ class SMBOSearcher(Searcher):
         local = [m for values in parents for m in self._variations(values, per_parent)]
         self._pool = [v for v in self._pool if _key(v) not in self._seen]
         self._pool += self._pool_draws(self.n_candidates if self._pool else
-                                       max(self.n_candidates, self.pool_size // 4))
+                                       max(self.n_candidates, int(FIRST_FILL * self.pool_size)))
         self._pool = self._pool[-max(1, self.pool_size):]
         pool = local + self._pool
         if structure is not None:
@@ -276,8 +290,7 @@ class SMBOSearcher(Searcher):
         """`keep` (`parent` with some values changed) made whole: as it is when every changed
         path is known to keep the live hyperparameters, else unfolded (and learnt from)."""
         changed = [p for p, v in keep.items() if parent.get(p) != v]
-        if changed and all(self._flat.get(p, 0) >= FLAT_AFTER and p not in self._structural
-                           for p in changed):
+        if changed and all(self._keeps_structure(p) for p in changed):
             return dict(keep)
         values = _mutation(self.space, self._rng, keep)
         if values is not None:
@@ -289,16 +302,38 @@ class SMBOSearcher(Searcher):
         return values
 
     def _pool_draws(self, n: int) -> list[Values]:
-        """`n` fresh candidates for the pool; fewer where the space rejects most draws (a
-        NAS-Bench cell): a candidate is optional, so a run of rejections ends the draws
-        instead of failing the trial."""
-        drawn = []
-        for _ in range(n):
+        """`n` fresh candidates for the pool: one in `REDRAWS` unfolded, the others its
+        structure with every hyperparameter known to keep it drawn anew. Fewer where the
+        space rejects most draws (a NAS-Bench cell): a candidate is optional, so a run of
+        rejections ends the draws instead of failing the trial."""
+        drawn: list[Values] = []
+        base: Values | None = None
+        for i in range(n):
+            if i % REDRAWS and base is not None and (again := self._redraw(base)) is not None:
+                drawn.append(again)
+                continue
             try:
-                drawn.append(_sample(self.space, self._rng))
+                base = _sample(self.space, self._rng)
             except NoValidArchitectureError:
                 break
+            drawn.append(base)
         return drawn
+
+    def _redraw(self, values: Values) -> Values | None:
+        """`values` with each hyperparameter known to keep the structure drawn uniformly
+        (None when none is known yet)."""
+        flat = [p for p in values if self._keeps_structure(p)]
+        if not flat:
+            return None
+        redrawn = dict(values)
+        for path in flat:
+            decl = self._scales.decls[path]
+            if decl is not None:
+                redrawn[path] = decl.encode(decl.sample(self._rng))
+        return redrawn
+
+    def _keeps_structure(self, path: str) -> bool:
+        return self._flat.get(path, 0) >= FLAT_AFTER and path not in self._structural
 
     def _fresh_sample(self) -> Values:
         values = _sample(self.space, self._rng)
@@ -332,10 +367,17 @@ class _Scales:
                 for path, value in values.items()}
 
     def declarations(self, values: Values) -> list[tuple[str, Hyperparameter]]:
-        """`(path, declaration)` of the hyperparameters of `values` (unfolds only for new
-        paths)."""
+        """`(path, declaration)` of the hyperparameters of `values`: the learnt ones, or the
+        space unfolded when one of them does not hold its value (a domain that depends on
+        other values, such as a width computed from two choices)."""
         self.learn(values)
-        return [(path, decl) for path in values if (decl := self.decls[path]) is not None]
+        known = [(path, decl) for path in values if (decl := self.decls[path]) is not None]
+        try:
+            for path, decl in known:
+                decl.decode(values[path], path)
+        except DomainError:
+            return _declarations(self.space, values)
+        return known
 
     def numeric(self, values: Values) -> bool:
         self.learn(values)
