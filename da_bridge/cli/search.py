@@ -52,7 +52,8 @@ def add_search_arguments(p: argparse.ArgumentParser) -> None:
                    help="objective(arch[, trial]) -> score; built-in tasks have their own")
     p.add_argument("--searcher", default="auto", choices=sorted(SEARCHERS),
                    help="the search algorithm (default: auto, SMBO for one objective and "
-                        "--jobs 1, else optuna TPE)")
+                        "--jobs 1 unless the space is mostly branches with their own "
+                        "hyperparameters, else optuna TPE)")
     p.add_argument("--trials", type=_positive,
                    help=f"finished trials the study should hold (default: {DEFAULT_TRIALS}, or "
                         "the task's time budget: 60 s for sklearn)")
