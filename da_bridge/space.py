@@ -104,6 +104,11 @@ class Unfolding:
             raise AssignmentError("the instance is fully specified; there is nothing to assign")
         self._graph.assign(h, value)
 
+    def _assign_named(self, h: NamedHyperparameter, value: Any) -> None:
+        """Assign the hyperparameter a `next()` call returned (`assign` without asking
+        `next()` again: sampling draws thousands of values per architecture)."""
+        self._graph.assign(h.hyperparameter, value)
+
     def assign_path(self, path: str, value: Any) -> None:
         """Assign any live, unassigned hyperparameter by path, not only `next()`."""
         h = self._graph.namespace.hyperparameters.get(path)
@@ -274,7 +279,7 @@ class SearchSpace:
             h = u.next()
             if h is None:  # draw_valid steps only while something is pending
                 raise AssignmentError("the instance is fully specified; there is nothing to draw")
-            u.assign(kept_or_drawn(h))
+            u._assign_named(h, kept_or_drawn(h))
 
         return draw_valid(self, step, max_rejections=max_rejections)
 
@@ -320,7 +325,7 @@ class SearchSpace:
     def _specified(self, choose: Callable[[NamedHyperparameter], Any]) -> Unfolding:
         u = self.unfold()
         while (h := u.next()) is not None:
-            u.assign(choose(h))
+            u._assign_named(h, choose(h))
         return u
 
     def rejection(self, values: Mapping[str, Any]) -> str | None:
