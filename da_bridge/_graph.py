@@ -289,11 +289,14 @@ def _reachable(start: int, end: int, outputs: Any) -> set[int]:
     todo = [o.module for o in outputs if start <= o.module.index < end]
     while todo:
         module = todo.pop()
-        if module.index in seen:
+        index = module.index
+        if index in seen:
             continue
-        seen.add(module.index)
+        seen.add(index)
         for port in module.inputs.values():
             src = port.source
-            if src is not None and start <= src.module.index < end and src.module.index not in seen:
-                todo.append(src.module)
+            if src is not None:
+                feeder = src.module
+                if start <= feeder.index < end and feeder.index not in seen:
+                    todo.append(feeder)
     return seen
