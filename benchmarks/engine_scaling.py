@@ -10,7 +10,8 @@ If `DA_REF` names an extracted checkout of negrinho/deep_architect, the same str
 written against its API and timed in this process, and the ratios DeepArchitect / da_bridge
 are printed for `mobile_net` and the 1000-block chain. The two engines run interleaved
 (alternating which goes first) for `--repeats` rounds, so a change in machine load hits
-both; each ratio is reported as mean +- standard error over the rounds and the worst round.
+both (for `mobile_net`, each round alternates ten turns of 20 architectures); each ratio is
+reported as mean +- standard error over the rounds and the worst round.
 The reference is only imported from `DA_REF`; its layers are its own framework-free
 `hyperparameter_aggregator`, with constants wrapped in single-valued `Discrete`s as its
 framework helpers do. Its N = 10000 chain takes minutes (quadratic naming) and is not run.
@@ -19,8 +20,11 @@ It also times `count()`: the chain at N = 100 and 1000, and two of DeepArchitect
 spaces as ported in `tests/compat/deep_architect` (the genetic space and the benchmark
 `conv` space), when that directory is present.
 
+`--clock cpu` times this process's CPU time instead of the wall clock: on a machine shared
+with other jobs, waiting for a core then counts for neither engine.
+
 Usage:
-    python benchmarks/engine_scaling.py [--quick] [--repeats 7] [--seed 0]
+    python benchmarks/engine_scaling.py [--quick] [--repeats 7] [--seed 0] [--clock cpu]
     DA_REF=/path/to/deep_architect python benchmarks/engine_scaling.py
 """
 
@@ -46,6 +50,11 @@ CHAIN_NS = (100, 1000, 10000)
 REPS = {100: 20, 1000: 5, 10000: 3}  # da_bridge repetitions per N
 REFERENCE_REPS = {100: 5, 1000: 1}  # N=10000 takes minutes
 MOBILE_NET_ARCHS = 200
+MOBILE_NET_CHUNK = 20  # architectures per turn: the engines alternate 10 times a round
+
+#: The timer: wall clock by default; `--clock cpu` uses this process's CPU time, which other
+#: jobs on a shared machine disturb much less (they still share caches and memory bandwidth).
+clock: Callable[[], float] = time.perf_counter
 
 
 # da_bridge ------------------------------------------------------------------------------------
@@ -71,9 +80,9 @@ def time_da_bridge(space: SearchSpace, reps: int, seed: int) -> float:
     rng, times = random.Random(seed), []
     for _ in range(reps):
         gc.collect()
-        start = time.perf_counter()
+        start = clock()
         arch = space.sample(rng)
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     assert arch.values, "the benchmark space should have hyperparameters"
     return statistics.median(times)
 
@@ -81,10 +90,10 @@ def time_da_bridge(space: SearchSpace, reps: int, seed: int) -> float:
 def time_per_architecture(sample_one: Callable[[], Any], count: int) -> float:
     """Seconds per architecture over `count` architectures sampled in a row."""
     gc.collect()
-    start = time.perf_counter()
+    start = clock()
     for _ in range(count):
         sample_one()
-    return (time.perf_counter() - start) / count
+    return (clock() - start) / count
 
 
 # reference (DeepArchitect) --------------------------------------------------------------------
@@ -163,9 +172,9 @@ class Reference:
         times = []
         for _ in range(reps):
             gc.collect()
-            start = time.perf_counter()
+            start = clock()
             self.sample(search_space_fn)
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
         return statistics.median(times)
 
 
@@ -234,10 +243,15 @@ def ratios(reference: Reference | None, rounds: int, seed: int) -> None:
     if reference is not None:
         space, rng = mobile_net_space(), random.Random(seed)
         reference.np.random.seed(seed)
-        ours, theirs = interleaved(
-            lambda: time_per_architecture(lambda: space.sample(rng), MOBILE_NET_ARCHS),
-            lambda: time_per_architecture(lambda: reference.sample(reference.mobile_net),
-                                          MOBILE_NET_ARCHS), rounds)
+        ours, theirs = [], []
+        for _ in range(rounds):  # each round alternates short turns, so load drifts hit both
+            turns = interleaved(
+                lambda: time_per_architecture(lambda: space.sample(rng), MOBILE_NET_CHUNK),
+                lambda: time_per_architecture(lambda: reference.sample(reference.mobile_net),
+                                              MOBILE_NET_CHUNK),
+                MOBILE_NET_ARCHS // MOBILE_NET_CHUNK)
+            ours.append(statistics.fmean(turns[0]))
+            theirs.append(statistics.fmean(turns[1]))
         print(f"  mobile_net per architecture: da_bridge {fmt(statistics.median(ours))}, "
               f"reference {fmt(statistics.median(theirs))} (medians)")
         summary("reference / da_bridge, mobile_net", [t / o for o, t in zip(ours, theirs)],
@@ -281,9 +295,9 @@ def count_times(seed: int) -> None:
         space, times = make(), []
         for _ in range(3):
             gc.collect()
-            start = time.perf_counter()
+            start = clock()
             n = space.count()
-            times.append(time.perf_counter() - start)
+            times.append(clock() - start)
         print(f"  {name:<45} {fmt(statistics.median(times)):>9}   ({sci(n)} architectures)",
               flush=True)
 
@@ -293,12 +307,17 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="3 rounds, no N=10000 row")
     parser.add_argument("--repeats", type=int, default=7, help="interleaved rounds per ratio")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
+                        help="wall clock, or this process's CPU time (steadier on a busy machine)")
     args = parser.parse_args()
+    global clock
+    clock = time.process_time if args.clock == "cpu" else time.perf_counter
     sys.setrecursionlimit(max(sys.getrecursionlimit(), 100_000))
     reference = Reference(os.environ["DA_REF"]) if os.environ.get("DA_REF") else None
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"Python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs, "
-          f"load average {load:.1f}; reference: {reference.path if reference else 'not set'}")
+          f"load average {load:.1f}; {args.clock} clock; "
+          f"reference: {reference.path if reference else 'not set'}")
     chain_table(reference, CHAIN_NS[:-1] if args.quick else CHAIN_NS, args.seed)
     ratios(reference, 3 if args.quick else args.repeats, args.seed)
     count_times(args.seed)

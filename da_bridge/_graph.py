@@ -61,25 +61,34 @@ class Graph:
 
     def _activate(self, start: int, end: int, outputs: Mapping[str, Output]) -> None:
         """Register the live modules of a new fragment and expose their choices."""
-        live = _reachable(start, end, outputs.values())
+        modules = self.modules
+        if end - start == 1:  # one module (an optional's layer or identity): no traversal
+            live = {start} if any(o.module.index == start for o in outputs.values()) else set()
+        else:
+            live = _reachable(start, end, outputs.values())
         frontier: list[Hyperparameter] = []
-        for module in self.modules[start:end]:
-            if module.index in live:
-                self._register(module, frontier)
-            else:
+        for i in range(start, end):
+            module = modules[i]
+            if i not in live:
                 module.alive = False
-        self._revealed.extend(frontier)
+            elif module.hyperparameters:
+                self._register(module, frontier)
+            elif module.kind == "substitution":  # no properties to wait for: fires now
+                self._fire_queue.append(module)
+        if frontier:
+            self._revealed.extend(frontier)
 
     def _register(self, module: Module, frontier: list[Hyperparameter]) -> None:
+        paths, users, values = self.paths, self.users, self.values
         for prop, h in module.hyperparameters.items():
-            if h not in self.paths:
+            if h not in paths:
                 self._attach(h, f"{module.path}.{prop}", frontier)
-            users = self.users.get(h)
-            if users is None:
-                self.users[h] = [module]
+            found = users.get(h)
+            if found is None:
+                users[h] = [module]
             else:
-                users.append(module)
-            if h not in self.values:
+                found.append(module)
+            if h not in values:
                 module.pending += 1
         if module.pending == 0 and module.kind == "substitution":
             self._fire_queue.append(module)
@@ -159,9 +168,12 @@ class Graph:
 
     def _fire(self, module: Module) -> None:
         start = len(self.modules)
-        fragment = run_substitution(self, module, module.values)
+        values = self.values
+        properties = {**module.fixed, **{p: values[h] for p, h in module.hyperparameters.items()}}
+        fragment = run_substitution(self, module, properties)
         inputs, outputs = check_fragment(fragment, module)
-        _check_ports(module, inputs, outputs)
+        if inputs.keys() != module.inputs.keys() or outputs.keys() != module.outputs.keys():
+            _check_ports(module, inputs, outputs)  # raises, naming the difference
         # Only what feeds a used output is live: a dangling output's branch is not.
         used = {name: outputs[name] for name, old in module.outputs.items() if self._used(old)}
         module.alive = False
@@ -187,15 +199,18 @@ class Graph:
             if source is not None:
                 source.targets.remove(old)
                 old.source = None
-                new.connect(source)
-            _replace_border(self.inputs, old, new)
+                new.source = source  # what new.connect(source) does; both are checked ports
+                source.targets.append(new)
+            if old in self.inputs.values():  # a scan without a call; rarely true
+                _replace_border(self.inputs, old, new)
         for name, old_out in module.outputs.items():
             new_out = outputs[name]
             for target in old_out.targets:
                 target.source = new_out
                 new_out.targets.append(target)
             old_out.targets = []
-            _replace_border(self.outputs, old_out, new_out)
+            if old_out in self.outputs.values():
+                _replace_border(self.outputs, old_out, new_out)
 
     # inspection ------------------------------------------------------------------
     def live_modules(self) -> list[Module]:
@@ -220,6 +235,12 @@ def check_fragment(fragment: Any, module: Module | None,
                    ) -> tuple[dict[str, Input], dict[str, Output]]:
     """Validate an `(inputs, outputs)` pair of dicts of ports that `module`'s function
     (None: the build function) returned."""
+    if (type(fragment) is tuple and len(fragment) == 2 and type(fragment[0]) is dict
+            and type(fragment[1]) is dict):  # the usual case, with cheaper copies and checks
+        inputs, outputs = fragment[0].copy(), fragment[1].copy()
+        if (all(type(p) is Input for p in inputs.values())
+                and all(type(p) is Output for p in outputs.values())):
+            return inputs, outputs
     ok = isinstance(fragment, tuple) and len(fragment) == 2
     ok = ok and _is_mapping(fragment[0]) and _is_mapping(fragment[1])
     if not ok:
@@ -268,11 +289,14 @@ def _reachable(start: int, end: int, outputs: Any) -> set[int]:
     todo = [o.module for o in outputs if start <= o.module.index < end]
     while todo:
         module = todo.pop()
-        if module.index in seen:
+        index = module.index
+        if index in seen:
             continue
-        seen.add(module.index)
+        seen.add(index)
         for port in module.inputs.values():
             src = port.source
-            if src is not None and start <= src.module.index < end and src.module.index not in seen:
-                todo.append(src.module)
+            if src is not None:
+                feeder = src.module
+                if start <= feeder.index < end and feeder.index not in seen:
+                    todo.append(feeder)
     return seen

@@ -88,14 +88,14 @@ class BuildContext:
         self.instance, self.namespace, self.scope = instance, namespace, scope
 
     def __enter__(self) -> str:
-        self._token = _CURRENT.set(self)
+        self._token = CURRENT.set(self)
         return self.scope
 
     def __exit__(self, *exc: object) -> None:
-        _CURRENT.reset(self._token)
+        CURRENT.reset(self._token)
 
 
-_CURRENT: ContextVar[BuildContext | None] = ContextVar("da_bridge_build", default=None)
+CURRENT: ContextVar[BuildContext | None] = ContextVar("da_bridge_build", default=None)
 
 
 def join(scope: str, name: str) -> str:
@@ -110,7 +110,7 @@ def check_segment(name: Any, what: str) -> None:
 
 def current() -> BuildContext:
     """The active build context; modules can only be created inside one."""
-    ctx = _CURRENT.get()
+    ctx = CURRENT.get()
     if ctx is None:
         raise SpaceError(
             "modules are created inside a search space: wrap the code in a build "
@@ -120,7 +120,7 @@ def current() -> BuildContext:
 
 def creation_key(hyperparameter: Any) -> tuple[str, tuple[Any, ...]]:
     """The scope a hyperparameter is created in, and its stable identity key."""
-    ctx = _CURRENT.get()
+    ctx = CURRENT.get()
     if ctx is None:
         return "", ("", "global", id(hyperparameter))
     counts, scope = ctx.namespace.hyperparameter_counts, ctx.scope

@@ -116,7 +116,7 @@ class Architecture:
 
 def _topological_order(modules: list[Module], border: dict[str, Input]) -> list[Module]:
     border_ports = {id(p) for p in border.values()}
-    indegree = {}
+    indegree: dict[Module, int] = {}  # keyed by the module itself: no attribute per lookup
     for m in modules:
         connected = 0
         for name, port in m.inputs.items():
@@ -124,20 +124,22 @@ def _topological_order(modules: list[Module], border: dict[str, Input]) -> list[
                 connected += 1
             elif id(port) not in border_ports:
                 raise SpaceError(f"input {name!r} of module {m.path!r} is not connected")
-        indegree[m.index] = connected
-    ready = [m for m in modules if indegree[m.index] == 0]
+        indegree[m] = connected
+    ready = [m for m in modules if indegree[m] == 0]
     order: list[Module] = []
     while ready:
         m = ready.pop()
         order.append(m)
         for out in m.outputs.values():
             for target in out.targets:
-                if target.module.index in indegree:
-                    indegree[target.module.index] -= 1
-                    if indegree[target.module.index] == 0:
-                        ready.append(target.module)
+                successor = target.module
+                left = indegree.get(successor)
+                if left is not None:
+                    indegree[successor] = left - 1
+                    if left == 1:
+                        ready.append(successor)
     if len(order) < len(modules):
-        stuck = sorted(m.path for m in modules if indegree[m.index] > 0)
+        stuck = sorted(m.path for m in modules if indegree[m] > 0)
         raise CycleError(f"the graph has a cycle through modules {stuck[:5]}")
     return order
 

@@ -81,10 +81,13 @@ class Module:
     def __init__(self, kind: str, name: str, fn: Callable[..., Any],
                  hyperparameters: Mapping[str, Any], inputs: Sequence[str],
                  outputs: Sequence[str]) -> None:
-        _paths.check_segment(name, what="module name")
+        # Every module of every architecture passes through here: the checks are inlined,
+        # and the helpers that raise are called only when a check fails.
+        if type(name) is not str or not name or "/" in name:
+            _paths.check_segment(name, what="module name")
         if not callable(fn):
             raise SpaceError(f"module {name!r} needs a callable; got {fn!r}")
-        ctx = _paths.current()
+        ctx = _paths.CURRENT.get() or _paths.current()
         self.kind, self.name, self.fn = kind, name, fn
         self.path = path = ctx.namespace.claim_module(ctx.scope, name)
         if hyperparameters or type(hyperparameters) is not dict:
@@ -97,10 +100,11 @@ class Module:
             self.inputs = {n: Input(self, n) for n in _port_names(path, inputs, "input")}
             self.outputs = {n: Output(self, n) for n in _port_names(path, outputs, "output")}
         self.graph: Graph = ctx.instance
+        graph = self.graph
         self.pending, self.alive = 0, True
         self.owner: Any = None  # the object that built it, e.g. a da_bridge.compat Module
-        self.index = len(self.graph.modules)  # creation order, unique in the instance
-        self.graph.modules.append(self)
+        self.index = len(graph.modules)  # creation order, unique in the instance
+        graph.modules.append(self)
 
     def __repr__(self) -> str:
         return f"<{self.kind} module {self.path}>"
@@ -113,7 +117,7 @@ class Module:
         return {**self.fixed, **known}
 
     def fragment(self) -> Fragment:
-        return dict(self.inputs), dict(self.outputs)
+        return self.inputs.copy(), self.outputs.copy()
 
 
 def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] | None = None,
@@ -139,7 +143,8 @@ def basic(name: str, compile_fn: CompileFn, hyperparameters: Mapping[str, Any] |
         {'out': 15}
     """
     if scope is None:
-        return Module("basic", name, compile_fn, hyperparameters or {}, inputs, outputs).fragment()
+        m = Module("basic", name, compile_fn, hyperparameters or {}, inputs, outputs)
+        return m.inputs.copy(), m.outputs.copy()
     return _scoped_module("basic", name, compile_fn, hyperparameters, inputs, outputs, scope)
 
 
@@ -165,7 +170,8 @@ def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, An
         2
     """
     if scope is None:
-        return Module("substitution", name, fn, hyperparameters or {}, inputs, outputs).fragment()
+        m = Module("substitution", name, fn, hyperparameters or {}, inputs, outputs)
+        return m.inputs.copy(), m.outputs.copy()
     return _scoped_module("substitution", name, fn, hyperparameters, inputs, outputs, scope)
 
 

@@ -104,6 +104,19 @@ class Unfolding:
             raise AssignmentError("the instance is fully specified; there is nothing to assign")
         self._graph.assign(h, value)
 
+    def _assign_all(self, value_of: Callable[[str, Hyperparameter], Any]) -> None:
+        """Assign `value_of(path, hyperparameter)` to each hyperparameter `next()` would
+        return, in that order, until none is left (sampling's loop, without a
+        `NamedHyperparameter` per value: a large space draws thousands per architecture)."""
+        graph = self._graph
+        while (h := graph.next()) is not None:
+            graph.assign(h, value_of(graph.paths[h], h))
+
+    def _assign_named(self, h: NamedHyperparameter, value: Any) -> None:
+        """Assign the hyperparameter a `next()` call returned (`assign` without asking
+        `next()` again: sampling draws thousands of values per architecture)."""
+        self._graph.assign(h.hyperparameter, value)
+
     def assign_path(self, path: str, value: Any) -> None:
         """Assign any live, unassigned hyperparameter by path, not only `next()`."""
         h = self._graph.namespace.hyperparameters.get(path)
@@ -262,21 +275,16 @@ class SearchSpace:
         """
         rng = as_random(rng)
 
-        def kept_or_drawn(h: NamedHyperparameter) -> Any:
-            if keep and h.name in keep:
+        def kept_or_drawn(path: str, h: Hyperparameter) -> Any:
+            if keep and path in keep:
                 try:
-                    return h.hyperparameter.decode(keep[h.name], h.name)
+                    return h.decode(keep[path], path)
                 except DomainError:  # the same path with another domain in this structure
                     pass
-            return h.hyperparameter.sample(rng)
+            return h.sample(rng)
 
-        def step(u: Unfolding) -> None:
-            h = u.next()
-            if h is None:  # draw_valid steps only while something is pending
-                raise AssignmentError("the instance is fully specified; there is nothing to draw")
-            u.assign(kept_or_drawn(h))
-
-        return draw_valid(self, step, max_rejections=max_rejections)
+        return draw_valid(self, lambda u: u._assign_all(kept_or_drawn),
+                          max_rejections=max_rejections)
 
     def specify(self, choose: Callable[[NamedHyperparameter], Any]) -> Architecture:
         """The architecture whose every exposed hyperparameter gets `choose(h)`, in order.
@@ -320,7 +328,7 @@ class SearchSpace:
     def _specified(self, choose: Callable[[NamedHyperparameter], Any]) -> Unfolding:
         u = self.unfold()
         while (h := u.next()) is not None:
-            u.assign(choose(h))
+            u._assign_named(h, choose(h))
         return u
 
     def rejection(self, values: Mapping[str, Any]) -> str | None:
