@@ -197,7 +197,7 @@ class _Layered(dict):
 
     A dict subclass rather than a `ChainMap` of two levels: counting looks values up
     hundreds of thousands of times, and a ChainMap's lookups are Python-level `any()`
-    over its maps (a third of the time counting DeepArchitect's genetic space).
+    over its maps.
     """
 
     __slots__ = ("parent",)
