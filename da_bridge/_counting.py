@@ -214,7 +214,7 @@ class _Layered(dict):
         while type(mapping) is _Layered:  # a loop: nested instances do not recurse
             if dict.__contains__(mapping, key):
                 return True
-            mapping = mapping.parent  # type: ignore[attr-defined]
+            mapping = mapping.parent
         return key in mapping
 
     def get(self, key: Any, default: Any = None) -> Any:

@@ -50,7 +50,9 @@ def extract_features(inputs: Mapping[str, Input], outputs: Mapping[str, Output]
     """
     modules: list[Any] = []
     co.traverse_backward(outputs, modules.append)
-    module_feats, connection_feats, module_hyperp_feats = [], [], []
+    module_feats: list[str] = []
+    connection_feats: list[str] = []
+    module_hyperp_feats: list[str] = []
     for m in modules:
         name = m.get_name()
         module_feats.append(name)
