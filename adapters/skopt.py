@@ -235,9 +235,9 @@ def _speed_up(optimizer: Any) -> None:
     whole candidate matrix again (100 times per tell); its one-hot encoding goes through
     scikit-learn's `LabelBinarizer`, per dimension and call. See `_skopt_fast`.
     """
-    from da_bridge.adapters import _skopt_fast
+    from da_bridge.adapters._skopt_fast import speed_up  # imports skopt eagerly
 
-    _skopt_fast.speed_up(optimizer)
+    speed_up(optimizer)
 
 
 def _check_estimator(base_estimator: Any) -> None:
