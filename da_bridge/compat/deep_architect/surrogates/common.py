@@ -45,8 +45,8 @@ def extract_features(inputs: Mapping[str, Input], outputs: Mapping[str, Output]
         >>> inputs, outputs = mo.SearchSpaceFactory(
         ...     lambda: mo.siso_repeat(mo.identity, D([2]))).get_search_space()
         >>> _ = random_specify(outputs)
-        >>> extract_features(inputs, outputs)["connection_feats"]
-        ['repeat/0/identity:out |-> repeat/1/identity:in']
+        >>> extract_features(inputs, outputs)["connection_feats"][1]
+        'SISORepeat/0/Identity:out |-> SISORepeat/1/Identity:in'
     """
     modules: list[Any] = []
     co.traverse_backward(outputs, modules.append)
