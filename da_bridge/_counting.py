@@ -26,7 +26,6 @@ joint choice.
 from __future__ import annotations
 
 import math
-from collections import ChainMap
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -180,9 +179,10 @@ class _Counter:
         self.states += 1
         if self.states > self.max_states:
             self._too_large()
-        overlay = ChainMap(values, graph.values)
+        overlay = _Layered(graph.values)
+        overlay.update(values)
         local = Graph()
-        local.values = ChainMap({}, overlay)  # type: ignore[assignment]
+        local.values = overlay  # what the fragments assign is added on top, as values are
         try:
             for module in _ready(graph, group, overlay):
                 _fire_into(local, graph, module, overlay)
@@ -190,6 +190,35 @@ class _Counter:
         except InvalidArchitectureError:
             return None
         return local
+
+
+class _Layered(dict):
+    """Values set here, over the values of the graph a local instance grew from.
+
+    A dict subclass rather than a `ChainMap` of two levels: counting looks values up
+    hundreds of thousands of times, and a ChainMap's lookups are Python-level `any()`
+    over its maps.
+    """
+
+    __slots__ = ("parent",)
+
+    def __init__(self, parent: Mapping) -> None:
+        super().__init__()
+        self.parent = parent
+
+    def __missing__(self, key: Any) -> Any:
+        return self.parent[key]
+
+    def __contains__(self, key: object) -> bool:
+        mapping: Mapping = self
+        while type(mapping) is _Layered:  # a loop: nested instances do not recurse
+            if dict.__contains__(mapping, key):
+                return True
+            mapping = mapping.parent
+        return key in mapping
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        return self[key] if key in self else default
 
 
 def _pending(graph: Graph, fixed: Mapping) -> list[Hyperparameter]:

@@ -24,7 +24,7 @@ from da_bridge.errors import (
     SpaceError,
     SpaceTooLargeError,
 )
-from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding
+from da_bridge.space import NamedHyperparameter, SearchSpace, Unfolding, draw_valid
 
 #: Fresh instances `slots` may build; it grows with the sum of the structural choices.
 MAX_SLOT_STATES = 2_000
@@ -58,13 +58,33 @@ def slots(space: SearchSpace, *, max_states: int = MAX_SLOT_STATES) -> list[Slot
     rng = random.Random(0)
     for _ in range(SAMPLES):
         try:
-            arch = space.sample(rng)
+            drawn = _sample_live(space, rng)
         except NoValidArchitectureError:
             break
-        for h, _value in space.live(arch.values):
+        for h in drawn:
             slot = Slot(h.name, domain_key(h.hyperparameter), h.hyperparameter)
             finder.found.setdefault(slot.key, slot)
     return list(finder.found.values())
+
+
+def _sample_live(space: SearchSpace, rng: random.Random) -> list[NamedHyperparameter]:
+    """The live hyperparameters of `space.sample(rng)` (the same draws), seen while it
+    unfolds: replaying the sample to list them built every architecture twice."""
+    drawn: list[NamedHyperparameter] = []
+    current: list[Unfolding] = []
+
+    def step(u: Unfolding) -> None:
+        if not current or current[0] is not u:  # a rejected attempt starts a fresh instance
+            current[:] = [u]
+            drawn.clear()
+        h = u.next()
+        if h is None:
+            raise SpaceError("the instance is fully specified; there is nothing to draw")
+        drawn.append(h)
+        u.assign(h.hyperparameter.sample(rng))
+
+    draw_valid(space, step)
+    return drawn
 
 
 def label_slots(found: Iterable[Slot]) -> dict[SlotKey, str]:

@@ -45,6 +45,7 @@ FORBIDDEN = {  # layer -> packages it must not import
 #: Function-level imports of our own modules that are allowed, and why.
 LAZY_OWN_IMPORTS = {
     ("da_bridge.adapters.optuna", "da_bridge.adapters._snapshot"),  # imports optuna eagerly
+    ("da_bridge.adapters.skopt", "da_bridge.adapters._skopt_fast"),  # imports skopt eagerly
     # its layer classes subclass keras.layers.Layer, so it imports keras when imported
     ("da_bridge.spaces.augment.compile", "da_bridge.spaces.augment.layers"),
     ("da_bridge.spaces.augment.evaluate", "da_bridge.spaces.augment.layers"),

@@ -168,3 +168,31 @@ def test_exploration_limits_are_errors_that_say_why():
         {"width": Float(1.0, 4.0)}))
     with pytest.raises(SpaceError, match=r"'stack\.width' decides the structure"):
         to_skopt(width)
+
+
+@pytest.mark.parametrize("estimator", ["ET", pytest.param("RF", marks=pytest.mark.slow)])
+def test_the_faster_forest_and_one_hot_give_skopts_own_numbers(estimator):
+    # the searcher swaps skopt's forest and one-hot encoder for cheaper ones; a plain
+    # skopt Optimizer with the same seed must predict and propose exactly the same
+    searcher = SkoptSearcher(poster_space(), base_estimator=estimator, seed=3,
+                             n_initial_points=4)
+    dimensions, _ = to_skopt(poster_space())
+    plain = Optimizer(dimensions, base_estimator=estimator, n_initial_points=4, acq_func="EI",
+                      random_state=3, acq_optimizer_kwargs={"n_points": 500})
+    searcher.optimizer.n_points = 500  # candidates scored per tell (skopt's default: 10,000)
+    assert type(searcher.optimizer.base_estimator_) is not type(plain.base_estimator_)
+    rng = random.Random(0)
+    for _ in range(7):
+        x = plain.ask()
+        assert searcher.optimizer.ask() == x
+        y = rng.random()
+        plain.tell(x, y)
+        searcher.optimizer.tell(x, y)
+    points = plain.space.rvs(50, random_state=1)
+    assert (searcher.optimizer.space.transform(points) == plain.space.transform(points)).all()
+    X = plain.space.transform(points)  # noqa: N806
+    for fast, slow in zip(searcher.optimizer.models, plain.models):
+        mean, std = fast.predict(X, return_std=True)
+        mean_, std_ = slow.predict(X, return_std=True)
+        assert mean == pytest.approx(mean_, rel=1e-12) and std == pytest.approx(std_, rel=1e-9)
+        assert fast.predict(X) == pytest.approx(slow.predict(X), rel=1e-12)

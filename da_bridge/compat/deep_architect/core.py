@@ -206,12 +206,13 @@ class Module:
 
     def _register(self, input_names: Sequence[str], output_names: Sequence[str],
                   name_to_hyperp: Mapping[str, Any]) -> None:
-        for name in input_names:
-            self._register_input(name)
-        for name in output_names:
-            self._register_output(name)
-        for name, h in name_to_hyperp.items():
-            self._register_hyperparameter(name, h)
+        # one check for all names: counting builds tens of thousands of these modules
+        if self._module is not None:
+            for name in [*input_names, *output_names, *name_to_hyperp][:1]:
+                self._check_open(name)
+        self._input_names.extend(input_names)
+        self._output_names.extend(output_names)
+        self._hyperps.update(name_to_hyperp)
 
     def _check_open(self, name: str) -> None:
         if self._module is not None:
@@ -221,8 +222,9 @@ class Module:
     # the engine module ----------------------------------------------------------------------
     def _engine(self) -> _EngineModule:
         if self._module is None:
+            # tuples: the engine checks the common ("in",) / ("out",) ports once, not per name
             self._module = _EngineModule("basic", self._name, self._compile_fn, self._hyperps,
-                                         self._input_names, self._output_names)
+                                         tuple(self._input_names), tuple(self._output_names))
             self._module.owner = self
         return self._module
 

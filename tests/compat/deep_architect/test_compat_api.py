@@ -224,17 +224,3 @@ def test_smbo_mcts_scores_its_tree_with_the_surrogate_and_refits_it():
     assert searcher.searcher.tree.root.visits == 8
     _best_after(searcher, 4)  # the 7th update starts a new tree
     assert searcher.searcher.tree.root.visits == 0
-
-
-def test_deep_architect_surrogate_objects_are_refused_with_the_replacement():
-    from da_bridge import OptionTypeError
-
-    class HashingSurrogate:
-        def eval(self, feats):
-            return 0.0
-
-        def update(self, val, feats):
-            pass
-
-    with pytest.raises(OptionTypeError, match="surrogate_model='rf'"):
-        SMBOSearcher(residual_space, HashingSurrogate(), 256, 0.1)

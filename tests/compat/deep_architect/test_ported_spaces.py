@@ -169,17 +169,10 @@ def test_nasbench_cells_that_deep_architect_rejects_are_drawn_again():
 
 def _search(name, searcher, n_trials=20):
     space = as_search_space(SPACES[name])
-    # a short search still reaches the model: 4 random trials before it, not 10
-    short = {"n_initial": 4} if n_trials < 12 else {}
     if searcher == "smbo":  # fewer candidates per proposal: sampling a cell space is slow
         from da_bridge.adapters.smbo import SMBOSearcher
 
-        searcher = SMBOSearcher(space, seed=0, n_candidates=16, n_parents=2, max_mutations=8,
-                                **short)
-    elif searcher == "skopt" and short:
-        from da_bridge.adapters.skopt import SkoptSearcher
-
-        searcher = SkoptSearcher(space, seed=0, n_initial_points=4)
+        searcher = SMBOSearcher(space, seed=0, n_candidates=16, n_parents=2, max_mutations=8)
     result = search(space, lambda arch: float(len(arch.values) % 7),
                     n_trials=n_trials, searcher=searcher, seed=0, storage=":memory:")
     states = optuna.trial.TrialState
@@ -200,17 +193,6 @@ def test_dnn_net_searches_with_every_searcher(searcher):
     _search("dnn_net", searcher, n_trials=12)
 
 
-#: Pairs whose every trial samples or fits for seconds (cell spaces with SMBO's candidates,
-#: skopt's refits): 8 trials, 4 of them the model's. Each space keeps 20-trial searches with
-#: the other searchers.
-SHORT = {("nasbench", "skopt"), ("nasbench", "smbo"), ("nasnet", "skopt"), ("nasnet", "smbo"),
-         ("benchmark_conv", "skopt"), ("hierarchical", "smbo")}
-
-
-#: skopt refits per trial even on small spaces, and NASNet x Hyperopt is the issue's
-#: 12-trial benchmark: 12 trials, to keep the slow suite's time.
-TWELVE = {*((f"tutorial{i}", "skopt") for i in range(6)), ("dnn_net", "skopt"),
-          ("nasnet", "hyperopt")}
 #: Optuna's own samplers record a rejected architecture as a pruned trial (the others draw
 #: again); few random NAS-Bench cells are valid, and 20 trials were all rejected.
 LONG = {("nasbench", "optuna"): 60}
@@ -221,7 +203,7 @@ def _matrix():
     for name in SPACES:
         for searcher in SEARCHERS:
             pair = (name, searcher)
-            n_trials = 8 if pair in SHORT else 12 if pair in TWELVE else LONG.get(pair, 20)
+            n_trials = LONG.get(pair, 20)
             yield pytest.param(name, searcher, n_trials)
 
 

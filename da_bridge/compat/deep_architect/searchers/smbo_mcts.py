@@ -3,24 +3,31 @@
 As in DeepArchitect, the candidates a proposal scores come from an MCTS
 searcher that is told each candidate's surrogate score, so it drifts toward
 what the surrogate likes; the tree starts over every `tree_refit_interval`
-updates. The surrogate and its score are da_bridge's (expected improvement of
-a tree ensemble; see `smbo_random`), the tree is da_bridge's `MCTSSearcher`.
+updates. With a DeepArchitect surrogate object (`HashingSurrogate`) the score
+is its `eval` (see `smbo_random.SurrogateLoop`); with "rf", "et", a
+scikit-learn ensemble or None it is da_bridge's (expected improvement of a
+tree ensemble). The tree is da_bridge's `MCTSSearcher`.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, cast
 
 import numpy as np
 
 from da_bridge.adapters.smbo import SMBOSearcher as _SMBOSearcher
 from da_bridge.adapters.smbo import expected_improvement, transform_losses
 from da_bridge.adapters.surrogate import SurrogateModel, make_estimator
-from da_bridge.compat.deep_architect.searchers.common import EngineSearcher
-from da_bridge.compat.deep_architect.searchers.smbo_random import surrogate_estimator
+from da_bridge.compat.deep_architect.searchers.common import EngineSearcher, Searcher
+from da_bridge.compat.deep_architect.searchers.mcts import MCTSSearcher as _CompatMCTSSearcher
+from da_bridge.compat.deep_architect.searchers.smbo_random import (
+    SurrogateLoop,
+    is_deep_architect_surrogate,
+    surrogate_estimator,
+)
 from da_bridge.errors import OptionError
 from da_bridge.modules import Fragment
 from da_bridge.searchers.mcts import MCTSSearcher
@@ -95,6 +102,14 @@ class SMBOSearcherWithMCTSOptimizer(EngineSearcher):
                  num_samples: int, exploration_prob: float, tree_refit_interval: int,
                  reset_default_scope_upon_sample: bool = True, *, seed: int | None = None,
                  n_initial: int = 10) -> None:
+        self.loop: SurrogateLoop | None = None
+        if is_deep_architect_surrogate(surrogate_model):
+            Searcher.__init__(self, search_space_fn, reset_default_scope_upon_sample)
+            self.loop = SurrogateLoop(self, surrogate_model, num_samples, exploration_prob, seed)
+            self.surr_model = surrogate_model
+            self.tree_refit_interval, self.cnt, self._seed = tree_refit_interval, 0, seed
+            self.mcts = self._new_mcts()
+            return
         estimator = surrogate_estimator(surrogate_model)
         super().__init__(
             search_space_fn,
@@ -103,3 +118,27 @@ class SMBOSearcherWithMCTSOptimizer(EngineSearcher):
                                          random_fraction=exploration_prob, n_initial=n_initial,
                                          tree_refit_interval=tree_refit_interval),
             reset_default_scope_upon_sample)
+
+    def _new_mcts(self) -> _CompatMCTSSearcher:
+        seed = None if self._seed is None else self._seed + self.cnt
+        return _CompatMCTSSearcher(self.search_space_fn, seed=seed)
+
+    def _tree_candidates(self) -> Iterator[tuple[dict, dict, list, Any]]:
+        for _ in range(cast(SurrogateLoop, self.loop).num_samples):
+            inputs, outputs, vs, m_cfg_d = self.mcts.sample()
+            yield inputs, outputs, vs, lambda score, token=m_cfg_d: self.mcts.update(score, token)
+
+    def sample(self) -> tuple[dict, dict, list, dict]:
+        if self.loop is None:
+            return super().sample()
+        return self.loop.sample(self._tree_candidates)
+
+    def update(self, val: float | None, searcher_eval_token: Mapping[str, Any]) -> None:
+        if self.loop is None:
+            super().update(val, searcher_eval_token)
+            return
+        if val is not None:  # a failed evaluation teaches a DeepArchitect surrogate nothing
+            self.loop.update(val, searcher_eval_token)
+        self.cnt += 1
+        if self.cnt % self.tree_refit_interval == 0:
+            self.mcts = self._new_mcts()

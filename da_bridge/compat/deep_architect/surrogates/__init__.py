@@ -1,0 +1,2 @@
+"""`deep_architect.surrogates`: `SurrogateModel`, `extract_features`, `HashingSurrogate`,
+`DummySurrogate`."""
