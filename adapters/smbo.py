@@ -57,6 +57,8 @@ REDRAWS = 4
 #: Candidates the surrogate ranks first that are unfolded before one is taken: a candidate
 #: built without unfolding may be one the space rejects.
 CHECKED = 8
+#: Share of the trials that count as good when a structure to refine is chosen.
+GOOD = 0.25
 
 
 class SMBOSearcher(Searcher):
@@ -83,10 +85,12 @@ class SMBOSearcher(Searcher):
         random_fraction: Share of proposals after `n_initial` that are fresh random
             samples (SMAC's interleaved random configurations).
         branch_fraction: Share of proposals after `n_initial` that improve the best
-            architecture of another structure (another set of live hyperparameters,
-            e.g. another branch of a choice), by expected improvement over that
-            structure's own best: expected improvement over the global best alone
-            settles in the branch that looked best early and never refines the others.
+            architecture of one structure (a set of live hyperparameters, e.g. one branch
+            of a choice), by expected improvement over that structure's own best:
+            expected improvement over the global best alone settles in the branch that
+            looked best early and never refines the others. The structure is, in turn,
+            the one a Thompson draw over each structure's share of good trials picks
+            and one of the others that scored best (round robin).
         refit_growth: The surrogate is refit once the trials grow by this share since
             the last fit (at least one trial): every trial early on, every tenth of the
             trials later, which keeps the searcher's time per trial nearly flat.
@@ -226,22 +230,38 @@ class SMBOSearcher(Searcher):
 
     def _other_structure(self, scored: list[tuple[Values, float]]) -> frozenset | None:
         """Every `1 / branch_fraction`-th proposal, and two in three once the best has not
-        improved for `STALL` trials: one of the other structures that scored best (in turn).
-        None otherwise, or when there is one structure."""
+        improved for `STALL` trials: the structure whose best this proposal refines. None
+        otherwise, or when there is one structure.
+
+        These turns alternate between two choices. One is Thompson sampling: a structure's
+        chance that its trials land in the best `GOOD` share of all trials is a
+        Beta(good + 1, others + 1), drawn once per structure, and the highest draw is refined,
+        so a branch whose trials are often good gets many turns (a sharp optimum in it is
+        found by refining it). The other is a round robin over the other structures that
+        scored best, so a branch whose optimum is narrow (most of its trials bad) keeps its
+        share of refinement.
+        """
         if not self.branch_fraction:
             return None
         period = round(1 / self.branch_fraction)
         if self._model_asks % period and not (_stalled(scored) and self._model_asks % 3):
             return None
+        threshold = sorted(loss for _, loss in scored)[max(1, int(GOOD * len(scored))) - 1]
+        counts: dict[frozenset, list[int]] = {}  # structure -> [good, others]
         best: dict[frozenset, float] = {}
         for values, loss in scored:
             key = _structure(values)
+            counts.setdefault(key, [0, 0])[int(loss > threshold)] += 1
             best[key] = min(loss, best.get(key, math.inf))
-        ranked = sorted(best, key=best.__getitem__)[1:self.n_parents + 1]
-        if not ranked:
+        if len(counts) < 2:
             return None
         self._branch_turns += 1
-        return ranked[self._branch_turns % len(ranked)]
+        if self._branch_turns % 2:
+            draws = {key: self._rng.betavariate(good + 1, others + 1)
+                     for key, (good, others) in counts.items()}
+            return max(draws, key=draws.__getitem__)
+        ranked = sorted(best, key=best.__getitem__)[1:self.n_parents + 1]
+        return ranked[self._branch_turns // 2 % len(ranked)]
 
     def _candidates(self, scored: list[tuple[Values, float]],
                     structure: frozenset | None) -> list[Values]:
