@@ -4,35 +4,48 @@ Every trial's objective sleeps 0.5 s, so the cores are not the limit: with k wor
 study should finish k times faster, less what the store costs. The same number of trials
 is run for each k (split evenly between the workers, `run_worker(n_trials=...)`), each k in
 a fresh study, once with the workers on the database (`postgresql://...`) and once through
-one storage proxy (`da-bridge proxy`, workers on `grpc://...`), the two interleaved. Times
-come from the store's own timestamps (first trial start to last trial end), so process
-start-up and imports are left out (each worker warms up on a few in-memory trials first,
-as a long-running worker has, and all start together).
+one storage proxy (`da-bridge proxy`, workers on `grpc://...`), the two interleaved, each
+k and mode repeated (`--repeats`, default 3: mean +- standard error and the worst repeat).
+
+The space is the poster space with two training choices added (learning rate, batch size:
+3.75 million architectures), and the score a hash of the architecture: on the poster space
+alone TPE soon proposes architectures it has scored, which are recorded without running the
+objective (so one worker seemed faster than the objective allows). The table says how many
+trials ran the objective.
+
+Throughput is given twice: over the trials (the store's own timestamps, first trial start to
+last trial end: the workers' process start-up and imports are left out; the study is created
+before they start, as in real use) and raw (the parent's wall clock from starting the worker
+processes to their exit: start-up included).
 
 CPU per trial is process CPU time (robust on a busy machine, unlike wall time): the
-workers' (sampler, adapter, storage client) from the end of each worker's first trial on
-(opening the store and the study are start-up), the proxy's and the PostgreSQL server's
-(when this script started it) over the whole run.
+workers' (sampler, adapter, storage client) from their first objective call on (opening the
+store and the study are start-up), the proxy's and the PostgreSQL server's (when this script
+started it) over the whole run. The machine's load average is printed: on a busy machine the
+workers wait for the cores and the speed-up falls.
 
 `--history 100 1000 5000` measures instead what one more trial costs one worker (zero-cost
 objective) in a study that already holds that many finished trials, direct and via the
 proxy.
 
     python benchmarks/workers.py [--storage URL] [--trials 48] [--sleep 0.5]
-                                 [--workers 1 2 4 8] [--modes direct proxy] [--repeats 1]
+                                 [--workers 1 2 4 8] [--modes direct proxy] [--repeats 3]
     python benchmarks/workers.py --history 100 1000 5000
 
-Without --storage it starts a throwaway server with .ci/pg_start.sh (and stops it at the
-end); DA_BRIDGE_TEST_POSTGRES_URL is used when set (then the server's CPU is not measured).
+The default run takes about 5 minutes on an idle 2-core machine (3 repeats x 8 runs; one
+worker alone needs 48 x 0.5 s per run). Without --storage it starts a throwaway server with
+.ci/pg_start.sh (and stops it at the end); DA_BRIDGE_TEST_POSTGRES_URL is used when set
+(then the server's CPU is not measured).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import math
 import multiprocessing
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -44,22 +57,45 @@ from pathlib import Path
 
 import optuna
 
-from da_bridge import search
+from da_bridge import Discrete, SearchSpace, search, siso_sequential
 from da_bridge.adapters.optuna import suggest_architecture
-from da_bridge.spaces.examples import poster_space
+from da_bridge.spaces.examples import op, poster_fragment
 from da_bridge.study.worker import run_worker
 
 ROOT = Path(__file__).parents[1]
 TICK = os.sysconf("SC_CLK_TCK")
 
 
-def sleeper(seconds: float):
-    def objective(arch) -> float:
-        if seconds:
-            time.sleep(seconds)
-        return float(sum(v for k, v in arch.values.items() if k.endswith("filters")))
+def bench_space() -> SearchSpace:
+    """The poster space and two training choices: 25,008 x 150 architectures."""
+    def fragment():
+        rates = [round(10 ** (-4 + i / 8), 6) for i in range(25)]
+        return siso_sequential([poster_fragment(), op("train", {
+            "lr": Discrete(rates), "batch": Discrete([16, 32, 64, 128, 256, 512])})])
 
-    return objective
+    return SearchSpace(fragment)
+
+
+def score(arch) -> float:
+    """A score in [0, 1) that only this architecture has (TPE cannot settle on one early)."""
+    text = json.dumps(arch.json_values(), sort_keys=True).encode()
+    return int(hashlib.sha256(text).hexdigest()[:12], 16) / 16 ** 12
+
+
+class Objective:
+    """Sleeps, scores; notes the CPU time at its first call (what came before is start-up)
+    and how often it ran (a repeated architecture is recorded without it)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds, self.calls, self.cpu, self.wall = seconds, 0, math.nan, math.nan
+
+    def __call__(self, arch) -> float:
+        if not self.calls:
+            self.cpu, self.wall = time.process_time(), time.perf_counter()
+        self.calls += 1
+        if self.seconds:
+            time.sleep(self.seconds)
+        return score(arch)
 
 
 def work(url: str, study: str, n_trials: int, seed: int, sleep: float, searcher: str,
@@ -67,27 +103,13 @@ def work(url: str, study: str, n_trials: int, seed: int, sleep: float, searcher:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # Warm up (lazy imports of the sampler and the adapters), as a long-running worker is,
     # then start together: staggered imports on busy cores are start-up, not throughput.
-    search(poster_space(), sleeper(0), searcher, n_trials=3, storage=":memory:")
+    search(bench_space(), score, searcher, n_trials=3, storage=":memory:")
     ready.wait()
-    first = Steady()
-    run_worker(url, study, sleeper(sleep), poster_space(), n_trials=n_trials, seed=seed,
-               searcher=searcher, direction="maximize", callbacks=[first])
-    cpu.put((time.process_time() - first.cpu, n_trials - 1))
-
-
-class Steady:
-    """A run_worker callback noting the CPU time when the first trial ends: the CPU after it
-    is the steady cost per trial (opening the store and the study are left out)."""
-
-    def __init__(self, meter: Meter | None = None) -> None:
-        self.cpu = self.wall = math.nan
-        self.meter, self.before = meter, (math.nan, math.nan)
-
-    def __call__(self, study, trial) -> None:
-        if math.isnan(self.cpu):
-            if self.meter is not None:
-                self.before = self.meter.read()
-            self.cpu, self.wall = time.process_time(), time.perf_counter()
+    objective = Objective(sleep)
+    run_worker(url, study, objective, bench_space(), n_trials=n_trials, seed=seed,
+               searcher=searcher, direction="maximize")
+    # from the first objective call on: that trial's tell and n_trials - 1 whole trials
+    cpu.put((time.process_time() - objective.cpu, n_trials - 1, objective.calls))
 
 
 class Meter:
@@ -132,6 +154,8 @@ def _server_cpu(postmaster: int) -> float:
 def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: str,
         meter: Meter, database: str) -> dict:
     study = f"bench-{mode}-{workers}-{uuid.uuid4().hex[:8]}"
+    # created before the workers start, as a real study is (else they race to create it)
+    optuna.create_study(storage=database, study_name=study, direction="maximize")
     context = multiprocessing.get_context("spawn")
     cpu_seconds = context.Queue()
     ready = context.Barrier(workers)
@@ -143,7 +167,7 @@ def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: 
     for process in processes:
         process.start()
     # before join: a full queue blocks exit
-    spent, counted = map(sum, zip(*(cpu_seconds.get() for _ in processes), strict=True))
+    spent, counted, ran = map(sum, zip(*(cpu_seconds.get() for _ in processes), strict=True))
     for process in processes:
         process.join()
         if process.exitcode != 0:
@@ -156,7 +180,8 @@ def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: 
     first = min(t.datetime_start for t in done)
     span = (max(t.datetime_complete for t in done) - first).total_seconds()
     return {"mode": mode, "workers": workers, "span": span, "total": total,
-            "rate": trials / span, "cpu": spent / counted,
+            "rate": trials / span, "raw": trials / total, "cpu": spent / counted, "ran": ran,
+            "load": os.getloadavg()[0],
             "proxy": (after[0] - before[0]) / trials, "server": (after[1] - before[1]) / trials}
 
 
@@ -203,6 +228,7 @@ def _mean_se(values: list[float]) -> str:
 
 def throughput(args: argparse.Namespace, database: str, postmaster: int | None) -> None:
     load = os.getloadavg()
+    started = time.perf_counter()
     with proxy(database) as (grpc_url, proxy_pid):
         meter = Meter(proxy_pid, postmaster)
         urls = {"direct": database, "proxy": grpc_url}
@@ -212,14 +238,16 @@ def throughput(args: argparse.Namespace, database: str, postmaster: int | None) 
                 for mode in args.modes:  # interleaved: the machine's load hits both alike
                     rows.append(run(urls[mode], mode, k, args.trials, args.sleep,
                                     args.searcher, meter, database))
+    loads = [r["load"] for r in rows]
     print(f"{args.trials} trials per run, objective sleeps {args.sleep} s, searcher "
-          f"{args.searcher}, PostgreSQL, {args.repeats} interleaved repeat(s); "
-          f"{os.cpu_count()} cores, load average {load[0]:.1f} before, "
+          f"{args.searcher}, PostgreSQL, {args.repeats} interleaved repeat(s), "
+          f"{time.perf_counter() - started:.0f} s in all; {os.cpu_count()} cores, load average "
+          f"{load[0]:.1f} before, {min(loads):.1f}-{max(loads):.1f} during, "
           f"{os.getloadavg()[0]:.1f} after")
     head = f"{'workers':>7}"
     for mode in args.modes:
-        head += (f" | {mode + ' trials/s':>16} {'speed-up':>12} {'worst':>6} {'worker CPU':>10}"
-                 f" {'proxy CPU':>9} {'server CPU':>10}")
+        head += (f" | {mode + ' trials/s':>15} {'speed-up':>12} {'worst':>6} {'raw':>6}"
+                 f" {'worker CPU':>10} {'proxy CPU':>9} {'server CPU':>10}")
     print(head)
     speedups: dict[str, dict[int, list[float]]] = {m: {} for m in args.modes}
     for k in args.workers:
@@ -228,11 +256,13 @@ def throughput(args: argparse.Namespace, database: str, postmaster: int | None) 
             mine = [r for r in rows if r["mode"] == mode and r["workers"] == k]
             base = [r for r in rows if r["mode"] == mode and r["workers"] == args.workers[0]]
             ups = [r["rate"] / b["rate"] for r, b in zip(mine, base, strict=True)]
+            raw = [r["raw"] / b["raw"] for r, b in zip(mine, base, strict=True)]
             speedups[mode][k] = ups
             ms = [statistics.mean(r[key] for r in mine) * 1e3 for key in ("cpu", "proxy",
                                                                             "server")]
-            line += (f" | {_mean_se([r['rate'] for r in mine]):>16} "
+            line += (f" | {_mean_se([r['rate'] for r in mine]):>15} "
                      f"{_mean_se(ups) + 'x':>12} {min(ups):>5.2f}x "
+                     f"{statistics.mean(raw):>5.2f}x "
                      + " ".join(f"{'-' if math.isnan(v) else f'{v:.1f} ms':>{w}}"
                                 for v, w in zip(ms, (10, 9, 10), strict=True)))
         print(line)
@@ -245,49 +275,63 @@ def throughput(args: argparse.Namespace, database: str, postmaster: int | None) 
               f"{'met' if up >= 0.875 * top else 'NOT met'} ({up:.2f}x); worker CPU per trial "
               f"at {args.workers[0]} worker <= 20 ms: {'met' if one <= 20 else 'NOT met'} "
               f"({one:.1f} ms)")
-    print("speed-up: trials/s over the same mode's first row (worst: the lowest repeat); "
-          "CPU columns: process CPU time per trial of the workers (sampler, adapter, storage "
-          "client), the proxy process and the PostgreSQL server processes ('-': not "
-          "measured).")
+    ran = sum(r["ran"] for r in rows)
+    print(f"the objective ran in {ran} of {len(rows) * args.trials} trials (the others "
+          "repeated an architecture already scored)")
+    print("trials/s and speed-up: over the trials (first start to last end in the store; "
+          "worst: the lowest repeat); raw: the speed-up of the wall time from starting the "
+          "worker processes to their exit (start-up included). CPU columns: process CPU time "
+          "per trial of the workers (sampler, adapter, storage client), the proxy process and "
+          "the PostgreSQL server processes ('-': not measured).")
 
 
 def history(args: argparse.Namespace, database: str, postmaster: int | None) -> None:
     """Per-trial cost of one worker in a study already holding N finished trials."""
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    space, rng = poster_space(), random.Random(0)
+    space = bench_space()
     made = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0),
                                direction="maximize")
     for _ in range(max(args.history)):
         trial = made.ask()
-        suggest_architecture(trial, space)
-        made.tell(trial, rng.random())
+        made.tell(trial, score(suggest_architecture(trial, space)))
     name = f"history-{uuid.uuid4().hex[:8]}"
     storage = optuna.storages.RDBStorage(database)
     target = optuna.create_study(storage=storage, study_name=name, direction="maximize")
-    search(space, sleeper(0), "optuna", n_trials=3, storage=":memory:")  # warm up
-    print(f"one worker, zero-cost objective, {args.probe} trials per point; "
+    search(space, score, "optuna", n_trials=3, storage=":memory:")  # warm up
+    print(f"one worker, zero-cost objective, {args.probe} trials per point, bench space; "
           f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}")
     print(f"{'finished':>8} {'mode':>6} {'wall/trial':>11} {'worker CPU':>11} "
-          f"{'proxy CPU':>10} {'server CPU':>11}")
+          f"{'proxy CPU':>10} {'server CPU':>11} {'objective ran':>13}")
     with proxy(database) as (grpc_url, proxy_pid):
         meter = Meter(proxy_pid, postmaster)
         for size in sorted(args.history):
             held = len(target.get_trials(deepcopy=False))
             target.add_trials(made.trials[held:size])
             for mode, url in (("direct", database), ("proxy", grpc_url)):
-                first = Steady(meter)
-                run_worker(url, name, sleeper(0), space, n_trials=args.probe + 1,
-                           seed=size, direction="maximize", callbacks=[first])
-                cpu, wall = time.process_time() - first.cpu, time.perf_counter() - first.wall
-                after = meter.read()
-                cells = [(after[i] - first.before[i]) / args.probe * 1e3 for i in (0, 1)]
-                print(f"{size:>8} {mode:>6} {wall / args.probe * 1e3:>8.1f} ms "
-                      f"{cpu / args.probe * 1e3:>8.1f} ms "
+                # one run of 1 trial and one of probe + 1: the difference is probe trials
+                # (opening the store and the study cancel out; TPE may repeat architectures
+                # here, so the objective cannot mark where start-up ends)
+                spent = []
+                for n_trials in (1, 1, args.probe + 1):  # the first: the proxy reads the
+                    # trials added since its last look (a one-off, left out)
+                    objective = Objective(0)
+                    before, cpu, wall = meter.read(), time.process_time(), time.perf_counter()
+                    run_worker(url, name, objective, space, n_trials=n_trials,
+                               seed=size + n_trials, direction="maximize")
+                    after = meter.read()
+                    spent.append((time.process_time() - cpu, time.perf_counter() - wall,
+                                  after[0] - before[0], after[1] - before[1]))
+                cells = [(long - short) / args.probe * 1e3
+                         for short, long in zip(*spent[1:], strict=True)]
+                print(f"{size:>8} {mode:>6} {cells[1]:>8.1f} ms {cells[0]:>8.1f} ms "
                       + " ".join(f"{'-' if math.isnan(v) else f'{v:.1f} ms':>{w}}"
-                                 for v, w in zip(cells, (10, 11), strict=True)))
+                                 for v, w in zip(cells[2:], (10, 11), strict=True))
+                      + f" {objective.calls:>6} of {args.probe + 1}")
+            print(f"{'':>8} load average {os.getloadavg()[0]:.1f}")
     storage.engine.dispose()
-    print("the worker's sampler models the best 25 and the last 500 finished trials "
-          "(run_worker's default), so past ~500 trials its cost stays flat")
+    print("per trial: a worker of probe + 1 trials less a worker of 1 (opening the store and "
+          "the study cancel out); the worker's sampler models the best 25 and the last 500 "
+          "finished trials (run_worker's default), so past ~525 trials its cost stays flat")
 
 
 def main() -> None:
@@ -298,7 +342,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 4, 8])
     parser.add_argument("--modes", nargs="+", default=["direct", "proxy"],
                         choices=["direct", "proxy"])
-    parser.add_argument("--repeats", type=int, default=1, help="interleaved repeats")
+    parser.add_argument("--repeats", type=int, default=3,
+                        help="interleaved repeats (default 3)")
     parser.add_argument("--searcher", default="optuna")
     parser.add_argument("--history", type=int, nargs="+", metavar="N",
                         help="measure one worker's per-trial cost at N finished trials")

@@ -128,8 +128,13 @@ class _Calls:
     def create_new_trial(self, study_id: int, template_trial: Any = None) -> int:
         self._send()
         trial_id = int(self._inner.create_new_trial(study_id, template_trial))
+        created = getattr(self._inner, "created_trial", None)
+        # Optuna reads the new trial back at once; the creation returned it already
+        trial = created(trial_id) if template_trial is None and created is not None else None
         with self._batch_lock:
             self._created[trial_id] = study_id
+            if trial is not None:
+                self._mine[trial_id] = copy.deepcopy(trial)
         return trial_id
 
     def get_trial(self, trial_id: int) -> Any:
@@ -171,7 +176,7 @@ class _Calls:
         if fresh is not None and fresh[:2] == (study_id, threading.get_ident()) and \
                 time.monotonic() - fresh[2] < _FRESH:
             trials = self._with_mine(study_id, fresh[3])
-            chosen = [t for t in trials if states is None or t.state in states]
+            chosen = list(trials) if states is None else [t for t in trials if t.state in states]
             return copy.deepcopy(chosen) if deepcopy else chosen
         return list(self._inner.get_all_trials(study_id, deepcopy=deepcopy, states=states))
 
@@ -182,9 +187,21 @@ class _Calls:
                     if self._created.get(i) == study_id}
         if not mine:
             return trials
-        merged = {t.number: t for t in trials}
-        merged.update(mine)
-        return [merged[n] for n in sorted(merged)]
+        merged = list(trials)
+        for number, trial in sorted(mine.items()):  # numbers count up from 0: an index
+            if number < len(merged) and merged[number].number == number:
+                merged[number] = trial
+            elif number == len(merged):  # created after the read (ask's new trial)
+                merged.append(trial)
+            else:  # not where its number says: merge by number
+                return self._merged(merged, mine)
+        return merged
+
+    @staticmethod
+    def _merged(trials: list[Any], mine: dict[int, Any]) -> list[Any]:
+        by_number = {t.number: t for t in trials}
+        by_number.update(mine)
+        return [by_number[n] for n in sorted(by_number)]
 
 
 def _forward(name: str) -> Any:

@@ -24,6 +24,23 @@ def cached_storage(rdb: Any) -> Any:
     return module._CachedStorage(rdb)
 
 
+def created_trial(cached: Any, trial_id: int) -> Any:
+    """The trial `cached` (`cached_storage`) created as `trial_id`, as its creation left it
+    (RUNNING, no parameters yet), or None when it does not hold it that way.
+
+    Optuna's caching layer keeps the trial the database returned at creation, but reads it
+    again in full (six statements) when asked for it, because it is not finished.
+    """
+    with cached._lock:
+        entry = cached._trial_id_to_study_id_and_number.get(trial_id)
+        study = cached._studies.get(entry[0]) if entry else None
+        trial = study.trials.get(entry[1]) if study is not None else None
+    if trial is None or trial._trial_id != trial_id or trial.params or \
+            trial.state.name != "RUNNING":
+        return None
+    return trial
+
+
 def heartbeat_base() -> type:
     """Optuna's heartbeat interface: a storage that is one gets `fail_stale_trials`."""
     base: type = require("optuna.storages._heartbeat", "optuna").BaseHeartbeat

@@ -20,7 +20,7 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.errors import StoreError
-from da_bridge.study._optuna_internals import heartbeat_base, write_trial
+from da_bridge.study._optuna_internals import created_trial, heartbeat_base, write_trial
 from da_bridge.study._owners import owner_alive
 
 logger = logging.getLogger(__name__)
@@ -193,11 +193,17 @@ def _storage_class() -> type:
         else:
             self.outage.call("write_trial", write_trial, self._inner, trial_id, *writes)
 
+    def created_trial_(self: Any, trial_id: int) -> Any:
+        # the trial this process just created, from the caching layer (None: read it)
+        if hasattr(self._inner, "_trial_id_to_study_id_and_number"):
+            return created_trial(self._inner, trial_id)
+        return None
+
     names = sorted({name for cls in bases for name, value in vars(cls).items()
                     if callable(value) and not name.startswith("__")})
     namespace: dict[str, Any] = {name: forward(name) for name in names}
     namespace.update(_get_stale_trial_ids=stale_trial_ids, __init__=init,
-                     write_trial=write_trial_,
+                     write_trial=write_trial_, created_trial=created_trial_,
                      __getattr__=getattr_, __module__=__name__,
                      __doc__="An Optuna storage whose calls are retried while the database "
                              "is unreachable.")

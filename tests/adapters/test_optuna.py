@@ -217,3 +217,31 @@ def test_constant_liar_sampler_with_threads_completes_every_trial():
     for t in study.trials:
         arch = space.replay(t.params)
         assert t.value == sum(v for v in arch.values.values() if isinstance(v, int))
+
+
+@pytest.mark.parametrize("direction", ["minimize", "maximize"])
+def test_the_bounded_history_kept_between_trials_is_the_one_computed_from_scratch(direction):
+    from da_bridge.adapters._snapshot import _bounded, _Kept
+
+    study = optuna.create_study(direction=direction,
+                                sampler=optuna.samplers.RandomSampler(seed=0))
+    rng = __import__("random").Random(1)
+    kept, running = _Kept(), []
+    for step in range(400):
+        trial = study.ask()
+        trial.suggest_float("x", 0, 1)
+        running.append(trial)
+        # trials end out of order, some fail or are pruned, some stay running a while
+        while running and (len(running) > 6 or rng.random() < 0.6):
+            done = running.pop(rng.randrange(len(running)))
+            outcome = rng.random()
+            if outcome < 0.1:
+                study.tell(done, state=optuna.trial.TrialState.FAIL)
+            elif outcome < 0.2:
+                study.tell(done, state=optuna.trial.TrialState.PRUNED)
+            else:  # ties too: values on a coarse grid
+                study.tell(done, round(rng.random(), 2))
+        trials = study._get_trials(deepcopy=False)
+        for history in (5, 40):
+            assert [t.number for t in kept.bounded(study, trials, history)] == \
+                [t.number for t in _bounded(study, trials, history)], (step, history)

@@ -56,7 +56,8 @@ def check_records(database, study):
 
 def test_a_direct_worker_sends_about_half_the_statements_optuna_would(database):
     per_trial = statements_per_trial(database, "direct")
-    assert per_trial <= 40, per_trial  # Optuna's own calls: about 65 (and start-up)
+    # Optuna's own calls: about 65; here 21 a trial and the start-up spread over 12 trials
+    assert per_trial <= 34, per_trial  # 29 measured
     check_records(database, "direct")
 
 
