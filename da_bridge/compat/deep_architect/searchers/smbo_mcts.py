@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import numpy as np
@@ -21,12 +21,10 @@ import numpy as np
 from da_bridge.adapters.smbo import SMBOSearcher as _SMBOSearcher
 from da_bridge.adapters.smbo import expected_improvement, transform_losses
 from da_bridge.adapters.surrogate import SurrogateModel, make_estimator
-from da_bridge.compat.deep_architect.searchers.common import EngineSearcher, Searcher
 from da_bridge.compat.deep_architect.searchers.mcts import MCTSSearcher as _CompatMCTSSearcher
 from da_bridge.compat.deep_architect.searchers.smbo_random import (
     SurrogateLoop,
-    is_deep_architect_surrogate,
-    surrogate_estimator,
+    SurrogateSearcher,
 )
 from da_bridge.errors import OptionError
 from da_bridge.modules import Fragment
@@ -82,7 +80,7 @@ class _MCTSOptimized(_SMBOSearcher):
             self.tree = self._new_tree()
 
 
-class SMBOSearcherWithMCTSOptimizer(EngineSearcher):
+class SMBOSearcherWithMCTSOptimizer(SurrogateSearcher):
     """`SMBOSearcherWithMCTSOptimizer(search_space_fn, surrogate_model, num_samples,
     exploration_prob, tree_refit_interval)`.
 
@@ -102,43 +100,27 @@ class SMBOSearcherWithMCTSOptimizer(EngineSearcher):
                  num_samples: int, exploration_prob: float, tree_refit_interval: int,
                  reset_default_scope_upon_sample: bool = True, *, seed: int | None = None,
                  n_initial: int = 10) -> None:
-        self.loop: SurrogateLoop | None = None
-        if is_deep_architect_surrogate(surrogate_model):
-            Searcher.__init__(self, search_space_fn, reset_default_scope_upon_sample)
-            self.loop = SurrogateLoop(self, surrogate_model, num_samples, exploration_prob, seed)
-            self.surr_model = surrogate_model
-            self.tree_refit_interval, self.cnt, self._seed = tree_refit_interval, 0, seed
-            self.mcts = self._new_mcts()
-            return
-        estimator = surrogate_estimator(surrogate_model)
+        self.tree_refit_interval, self.cnt, self._seed = tree_refit_interval, 0, seed
         super().__init__(
-            search_space_fn,
-            lambda space: _MCTSOptimized(space, seed=seed, estimator=estimator,
-                                         n_candidates=num_samples,
-                                         random_fraction=exploration_prob, n_initial=n_initial,
-                                         tree_refit_interval=tree_refit_interval),
-            reset_default_scope_upon_sample)
+            search_space_fn, surrogate_model, num_samples, exploration_prob,
+            reset_default_scope_upon_sample, seed,
+            lambda space, estimator: _MCTSOptimized(
+                space, seed=seed, estimator=estimator, n_candidates=num_samples,
+                random_fraction=exploration_prob, n_initial=n_initial,
+                tree_refit_interval=tree_refit_interval))
+        if self.loop is not None:
+            self.mcts = self._new_mcts()
 
     def _new_mcts(self) -> _CompatMCTSSearcher:
         seed = None if self._seed is None else self._seed + self.cnt
         return _CompatMCTSSearcher(self.search_space_fn, seed=seed)
 
-    def _tree_candidates(self) -> Iterator[tuple[dict, dict, list, Any]]:
+    def candidates(self) -> Iterator[tuple[dict, dict, list, Any]]:
         for _ in range(cast(SurrogateLoop, self.loop).num_samples):
             inputs, outputs, vs, m_cfg_d = self.mcts.sample()
             yield inputs, outputs, vs, lambda score, token=m_cfg_d: self.mcts.update(score, token)
 
-    def sample(self) -> tuple[dict, dict, list, dict]:
-        if self.loop is None:
-            return super().sample()
-        return self.loop.sample(self._tree_candidates)
-
-    def update(self, val: float | None, searcher_eval_token: Mapping[str, Any]) -> None:
-        if self.loop is None:
-            super().update(val, searcher_eval_token)
-            return
-        if val is not None:  # a failed evaluation teaches a DeepArchitect surrogate nothing
-            self.loop.update(val, searcher_eval_token)
+    def updated(self) -> None:
         self.cnt += 1
         if self.cnt % self.tree_refit_interval == 0:
             self.mcts = self._new_mcts()

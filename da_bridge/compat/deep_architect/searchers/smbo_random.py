@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -121,7 +121,49 @@ class SurrogateLoop:
             yield inputs, outputs, vs, None
 
 
-class SMBOSearcher(EngineSearcher):
+class SurrogateSearcher(EngineSearcher):
+    """What DeepArchitect's SMBO searchers share: DeepArchitect's own loop
+    (`SurrogateLoop`) over a DeepArchitect surrogate, else da_bridge's searcher that
+    `make_searcher(space, estimator)` builds. Subclasses give the loop its candidates
+    (`candidates`) and may act after each update (`updated`).
+    """
+
+    def __init__(self, search_space_fn: Callable[[], Fragment], surrogate_model: Any,
+                 num_samples: int, exploration_prob: float,
+                 reset_default_scope_upon_sample: bool, seed: int | None,
+                 make_searcher: Callable[[Any, Any], Any]) -> None:
+        self.loop: SurrogateLoop | None = None
+        if is_deep_architect_surrogate(surrogate_model):
+            Searcher.__init__(self, search_space_fn, reset_default_scope_upon_sample)
+            self.loop = SurrogateLoop(self, surrogate_model, num_samples, exploration_prob, seed)
+            self.surr_model = surrogate_model
+            return
+        estimator = surrogate_estimator(surrogate_model)
+        super().__init__(search_space_fn, lambda space: make_searcher(space, estimator),
+                         reset_default_scope_upon_sample)
+
+    def candidates(self) -> Iterator[tuple[dict, dict, list, Any]]:
+        """The architectures one proposal of the loop scores (see `SurrogateLoop.sample`)."""
+        return cast(SurrogateLoop, self.loop).random_candidates()
+
+    def updated(self) -> None:
+        """Called after each update of the loop."""
+
+    def sample(self) -> tuple[dict, dict, list, dict]:
+        if self.loop is None:
+            return super().sample()
+        return self.loop.sample(self.candidates)
+
+    def update(self, val: float | None, searcher_eval_token: Mapping[str, Any]) -> None:
+        if self.loop is None:
+            super().update(val, searcher_eval_token)
+            return
+        if val is not None:  # a failed evaluation teaches a DeepArchitect surrogate nothing
+            self.loop.update(val, searcher_eval_token)
+        self.updated()
+
+
+class SMBOSearcher(SurrogateSearcher):
     """`SMBOSearcher(search_space_fn, surrogate_model, num_samples, exploration_prob)`.
 
     `num_samples` random architectures are scored per proposal (`n_candidates`),
@@ -143,27 +185,9 @@ class SMBOSearcher(EngineSearcher):
                  num_samples: int, exploration_prob: float,
                  reset_default_scope_upon_sample: bool = True, *, seed: int | None = None,
                  n_initial: int = 10) -> None:
-        self.loop: SurrogateLoop | None = None
-        if is_deep_architect_surrogate(surrogate_model):
-            Searcher.__init__(self, search_space_fn, reset_default_scope_upon_sample)
-            self.loop = SurrogateLoop(self, surrogate_model, num_samples, exploration_prob, seed)
-            self.surr_model = surrogate_model
-            return
-        estimator = surrogate_estimator(surrogate_model)
         super().__init__(
-            search_space_fn,
-            lambda space: _SMBOSearcher(space, seed=seed, estimator=estimator,
-                                        n_candidates=num_samples, n_parents=0,
-                                        random_fraction=exploration_prob, n_initial=n_initial),
-            reset_default_scope_upon_sample)
-
-    def sample(self) -> tuple[dict, dict, list, dict]:
-        if self.loop is None:
-            return super().sample()
-        return self.loop.sample(self.loop.random_candidates)
-
-    def update(self, val: float | None, searcher_eval_token: Mapping[str, Any]) -> None:
-        if self.loop is None:
-            super().update(val, searcher_eval_token)
-        elif val is not None:  # a failed evaluation teaches a DeepArchitect surrogate nothing
-            self.loop.update(val, searcher_eval_token)
+            search_space_fn, surrogate_model, num_samples, exploration_prob,
+            reset_default_scope_upon_sample, seed,
+            lambda space, estimator: _SMBOSearcher(
+                space, seed=seed, estimator=estimator, n_candidates=num_samples, n_parents=0,
+                random_fraction=exploration_prob, n_initial=n_initial))
