@@ -135,7 +135,7 @@ def _write_attrs(rdb: Any, session: Any, connection: Any, trial_id: int,
                          (models.TrialSystemAttributeModel, system_attrs)):
         latest = dict(attrs)  # the last value of a key set twice
         if rdb.engine.name == "postgresql" and latest:
-            connection.execute(_attr_upsert(model.__tablename__),
+            connection.execute(_attr_upsert(model),
                                [{"trial_id": trial_id, "key": key, "value_json": json.dumps(value)}
                                 for key, value in latest.items()])
             continue
@@ -163,13 +163,10 @@ def _param_insert() -> Any:
 
 
 @functools.cache
-def _attr_upsert(table_name: str) -> Any:
-    """A PostgreSQL insert-or-update of one attribute table's rows (keyed by trial and key)."""
+def _attr_upsert(model: Any) -> Any:
+    """A PostgreSQL insert-or-update of one attribute model's rows (keyed by trial and key)."""
     from sqlalchemy.dialects.postgresql import insert
 
-    models = require("optuna.storages._rdb.models", "optuna")
-    model = {m.__tablename__: m for m in (models.TrialUserAttributeModel,
-                                          models.TrialSystemAttributeModel)}[table_name]
     table = model.__table__
     statement = insert(table)
     return statement.on_conflict_do_update(index_elements=[table.c.trial_id, table.c.key],
