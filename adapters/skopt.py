@@ -24,6 +24,7 @@ Its `GBRT` estimator is broken on current scikit-learn and numpy, so
 from __future__ import annotations
 
 import random
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -124,6 +125,10 @@ class Decoder:
                 for s in self._slots]
 
 
+#: The start of skopt's warning about a repeated point (`Optimizer._ask`).
+SKOPT_REPEAT_WARNING = "The objective has been evaluated at point"
+
+
 class SkoptSearcher(Searcher):
     """Ask/tell with `skopt.Optimizer` on the flattened space.
 
@@ -188,7 +193,11 @@ class SkoptSearcher(Searcher):
             return Proposal(arch, dict(arch.values), token=self.decode.encode(arch.values) or [0])
 
     def _ask(self) -> Proposal:
-        x = [_plain(c) for c in self.optimizer.ask()]
+        with warnings.catch_warnings():
+            # skopt warns when its model proposes a point it was told before and it draws a
+            # random one instead; the runner handles repeats, so the warning is only noise
+            warnings.filterwarnings("ignore", SKOPT_REPEAT_WARNING, UserWarning)
+            x = [_plain(c) for c in self.optimizer.ask()]
         if x in self._rejected_now:
             raise NoValidArchitectureError("skopt's model proposes a point rejected before")
         self._rejected = x

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import warnings
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -196,3 +197,17 @@ def test_the_faster_forest_and_one_hot_give_skopts_own_numbers(estimator):
         mean_, std_ = slow.predict(X, return_std=True)
         assert mean == pytest.approx(mean_, rel=1e-12) and std == pytest.approx(std_, rel=1e-9)
         assert fast.predict(X) == pytest.approx(slow.predict(X), rel=1e-12)
+
+
+def test_skopts_repeated_point_warning_does_not_reach_the_user():
+    # three architectures and twelve asks: skopt's model proposes told points, and skopt
+    # warns before drawing a random one; the searcher keeps that warning to itself
+    space = SearchSpace(lambda: op("m", {"a": Discrete([1, 2, 3])}))
+    searcher = SkoptSearcher(space, seed=0, n_initial_points=3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(12):
+            proposal = searcher.ask()
+            searcher.tell(proposal, float(proposal.values["m.a"]))
+    assert len(searcher.optimizer.yi) == 12
+    assert not [w for w in caught if "evaluated at point" in str(w.message)]
