@@ -46,6 +46,9 @@ Values = dict[str, Any]
 Y_TRANSFORMS = ("log", "rank", None)
 #: Trials without a new best after which most proposals refine the other structures.
 STALL = 8
+#: Trials without a new best after which one proposal in three is the surrogate's pick among
+#: fresh samples alone: the variations of the best are stuck in one basin.
+RESTART_STALL = 16
 #: Changes of a path that left the live hyperparameters as they were after which a change of
 #: it is taken to keep them (a candidate built without unfolding the space).
 FLAT_AFTER = 3
@@ -91,6 +94,9 @@ class SMBOSearcher(Searcher):
             looked best early and never refines the others. The structure is, in turn,
             the one a Thompson draw over each structure's share of good trials picks
             and one of the others that scored best (round robin).
+            Once the best has not improved for `RESTART_STALL` trials, one proposal in
+            three that refines no structure is the surrogate's pick among the fresh
+            samples alone (a restart away from the best's basin).
         refit_growth: The surrogate is refit once the trials grow by this share since
             the last fit (at least one trial): every trial early on, every tenth of the
             trials later, which keeps the searcher's time per trial nearly flat.
@@ -192,6 +198,10 @@ class SMBOSearcher(Searcher):
         mine = scored if structure is None else \
             [(v, loss) for v, loss in scored if _structure(v) == structure]
         candidates = self._candidates(mine, structure)
+        if structure is None and self._model_asks % 3 == 0 and _stalled(scored, RESTART_STALL):
+            # the variations of the best outrank fresh samples on expected improvement even
+            # when they find nothing (a basin of a rugged space such as NAS-Bench-Graph)
+            candidates = [v for v in self._pool if _key(v) not in self._seen] or candidates
         if not candidates:  # nothing new near the best nor in the pool (a small space)
             return self._fresh_sample()
         model = self._fit(scored)
@@ -444,11 +454,11 @@ class _Fitted:
         return self.model.predict_many([scales.encode(values) for values in candidates])
 
 
-def _stalled(scored: list[tuple[Values, float]]) -> bool:
-    """Whether the last `STALL` scored trials did not improve on the best before them."""
-    if len(scored) <= STALL:
+def _stalled(scored: list[tuple[Values, float]], trials: int = STALL) -> bool:
+    """Whether the last `trials` scored trials did not improve on the best before them."""
+    if len(scored) <= trials:
         return False
-    return min(loss for _, loss in scored[-STALL:]) >= min(loss for _, loss in scored[:-STALL])
+    return min(loss for _, loss in scored[-trials:]) >= min(loss for _, loss in scored[:-trials])
 
 
 def _structure(values: Mapping[str, Any]) -> frozenset:
