@@ -88,13 +88,16 @@ class Objective:
 
     def __init__(self, seconds: float) -> None:
         self.seconds, self.calls, self.cpu, self.wall = seconds, 0, math.nan, math.nan
+        self.times: list[tuple[float, float]] = []  # (start, end) of each call, epoch seconds
 
     def __call__(self, arch) -> float:
         if not self.calls:
             self.cpu, self.wall = time.process_time(), time.perf_counter()
         self.calls += 1
+        start = time.time()
         if self.seconds:
             time.sleep(self.seconds)
+        self.times.append((start, time.time()))
         return score(arch)
 
 
@@ -105,11 +108,13 @@ def work(url: str, study: str, n_trials: int, seed: int, sleep: float, searcher:
     # then start together: staggered imports on busy cores are start-up, not throughput.
     search(bench_space(), score, searcher, n_trials=3, storage=":memory:")
     ready.wait()
+    released = time.time()
     objective = Objective(sleep)
     run_worker(url, study, objective, bench_space(), n_trials=n_trials, seed=seed,
                searcher=searcher, direction="maximize")
     # from the first objective call on: that trial's tell and n_trials - 1 whole trials
-    cpu.put((time.process_time() - objective.cpu, n_trials - 1, objective.calls))
+    cpu.put((time.process_time() - objective.cpu, n_trials - 1, objective.calls,
+             (released, objective.times, time.time())))
 
 
 class Meter:
@@ -167,7 +172,8 @@ def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: 
     for process in processes:
         process.start()
     # before join: a full queue blocks exit
-    spent, counted, ran = map(sum, zip(*(cpu_seconds.get() for _ in processes), strict=True))
+    reports = [cpu_seconds.get() for _ in processes]
+    spent, counted, ran = (sum(r[i] for r in reports) for i in range(3))
     for process in processes:
         process.join()
         if process.exitcode != 0:
@@ -179,7 +185,10 @@ def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: 
         raise SystemExit(f"{mode} x{workers}: {len(done)} trials, not {trials} complete")
     first = min(t.datetime_start for t in done)
     span = (max(t.datetime_complete for t in done) - first).total_seconds()
+    timeline = {"workers": [r[3] for r in reports], "first": first.timestamp(),
+                "last": max(t.datetime_complete for t in done).timestamp()}
     return {"mode": mode, "workers": workers, "span": span, "total": total,
+            "timeline": timeline,
             "rate": trials / span, "raw": trials / total, "cpu": spent / counted, "ran": ran,
             "load": os.getloadavg()[0],
             "proxy": (after[0] - before[0]) / trials, "server": (after[1] - before[1]) / trials}
@@ -226,6 +235,30 @@ def _mean_se(values: list[float]) -> str:
     return f"{statistics.mean(values):.2f}+-{statistics.stdev(values) / len(values) ** 0.5:.2f}"
 
 
+def timeline(row: dict, sleep: float) -> None:
+    """Where one run's span went, worker by worker (times in ms)."""
+    line = row["timeline"]
+    zero = line["first"]  # the store's first trial start
+    ms = lambda t: (t - zero) * 1e3  # noqa: E731
+    print(f"timeline {row['mode']} x{row['workers']}: ms from the first trial's start in the "
+          f"store; span {row['span']:.3f} s, last trial end {ms(line['last']):.0f}")
+    print(f"{'worker':>6} {'released':>8} {'1st obj':>7} {'last end':>8} {'exit':>6}  "
+          "gaps between objective calls (tell + ask), ms")
+    ends = []
+    for i, (released, times, exited) in enumerate(sorted(line["workers"],
+                                                            key=lambda w: w[1][0][0])):
+        gaps = [b[0] - a[1] for a, b in zip(times, times[1:])]
+        over = [e - s - sleep for s, e in times]
+        ends.append((times[-1][1], ms(times[0][0]), sum(gaps), sum(over)))
+        print(f"{i:>6} {ms(released):>8.0f} {ms(times[0][0]):>7.0f} {ms(times[-1][1]):>8.0f} "
+              f"{ms(exited):>6.0f}  " + " ".join(f"{g * 1e3:.0f}" for g in gaps)
+              + f"  (sleep overshoot {sum(over) * 1e3:.0f})")
+    end, head, gaps, over = max(ends)
+    print(f"the last worker to finish: its first objective started at {head:.0f} ms, its "
+          f"gaps sum to {gaps * 1e3:.0f} ms, sleep overshoot {over * 1e3:.0f} ms, tail (its "
+          f"last tell) {(line['last'] - end) * 1e3:.0f} ms")
+
+
 def throughput(args: argparse.Namespace, database: str, postmaster: int | None) -> None:
     load = os.getloadavg()
     started = time.perf_counter()
@@ -238,6 +271,10 @@ def throughput(args: argparse.Namespace, database: str, postmaster: int | None) 
                 for mode in args.modes:  # interleaved: the machine's load hits both alike
                     rows.append(run(urls[mode], mode, k, args.trials, args.sleep,
                                     args.searcher, meter, database))
+    if args.timeline:
+        for row in rows:
+            if row["workers"] == args.workers[-1]:
+                timeline(row, args.sleep)
     loads = [r["load"] for r in rows]
     print(f"{args.trials} trials per run, objective sleeps {args.sleep} s, searcher "
           f"{args.searcher}, PostgreSQL, {args.repeats} interleaved repeat(s), "
@@ -345,6 +382,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3,
                         help="interleaved repeats (default 3)")
     parser.add_argument("--searcher", default="optuna")
+    parser.add_argument("--timeline", action="store_true",
+                        help="print where each run's span went, for the most workers")
     parser.add_argument("--history", type=int, nargs="+", metavar="N",
                         help="measure one worker's per-trial cost at N finished trials")
     parser.add_argument("--probe", type=int, default=20,
