@@ -60,6 +60,7 @@ import optuna
 from da_bridge import Discrete, SearchSpace, search, siso_sequential
 from da_bridge.adapters.optuna import suggest_architecture
 from da_bridge.spaces.examples import op, poster_fragment
+from da_bridge.study.store import open_storage
 from da_bridge.study.worker import run_worker
 
 ROOT = Path(__file__).parents[1]
@@ -103,11 +104,17 @@ class Objective:
 
 
 def work(url: str, study: str, n_trials: int, seed: int, sleep: float, searcher: str,
-         cpu: multiprocessing.Queue, ready: multiprocessing.Barrier) -> None:
+         cpu: multiprocessing.Queue, ready: multiprocessing.Barrier, warm_store: bool) -> None:
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     # Warm up (lazy imports of the sampler and the adapters), as a long-running worker is,
     # then start together: staggered imports on busy cores are start-up, not throughput.
     search(bench_space(), score, searcher, n_trials=3, storage=":memory:")
+    if warm_store:  # --warm-store: the storage client's imports too (SQLAlchemy's ORM,
+        # the driver, gRPC), by opening the store once; opening it again is left after
+        opened = open_storage(url, study)
+        engine = getattr(opened, "engine", None)
+        if engine is not None:
+            engine.dispose()
     ready.wait()
     released = time.time()
     objective = Objective(sleep)
@@ -158,7 +165,7 @@ def _server_cpu(postmaster: int) -> float:
 
 
 def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: str,
-        meter: Meter, database: str) -> dict:
+        meter: Meter, database: str, warm_store: bool = False) -> dict:
     study = f"bench-{mode}-{workers}-{uuid.uuid4().hex[:8]}"
     # created before the workers start, as a real study is (else they race to create it)
     optuna.create_study(storage=database, study_name=study, direction="maximize")
@@ -166,7 +173,7 @@ def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: 
     cpu_seconds = context.Queue()
     ready = context.Barrier(workers)
     processes = [context.Process(target=work, args=(url, study, trials // workers, seed, sleep,
-                                                    searcher, cpu_seconds, ready))
+                                                    searcher, cpu_seconds, ready, warm_store))
                  for seed in range(workers)]
     started = time.perf_counter()
     before = meter.read()
@@ -195,7 +202,7 @@ def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: 
         if all(len(e) > 1 for e in ends.values()) else math.nan
     timeline = {"workers": [r[3] for r in reports], "first": first.timestamp(),
                 "last": max(t.datetime_complete for t in done).timestamp()}
-    return {"mode": mode, "workers": workers, "span": span, "total": total,
+    return {"mode": mode, "workers": workers, "trials": trials, "span": span, "total": total,
             "timeline": timeline, "steady": steady,
             "rate": trials / span, "raw": trials / total, "cpu": spent / counted, "ran": ran,
             "load": os.getloadavg()[0],
@@ -264,8 +271,9 @@ def timeline(row: dict, sleep: float) -> None:
                                                    for g, c in zip(gaps, cpus, strict=True))
               + f"  (sleep overshoot {sum(over) * 1e3:.0f})")
     end, head, gaps, over = max(ends)
-    lost = row["span"] - len(line["workers"][0][1]) * sleep
-    print(f"lost {lost * 1e3:.0f} ms (span less {len(line['workers'][0][1])} x {sleep} s); the "
+    rounds = row["trials"] // row["workers"]
+    lost = row["span"] - rounds * sleep
+    print(f"lost {lost * 1e3:.0f} ms (span less {rounds} x {sleep} s); the "
           f"last worker to finish: head (its first objective's start) {head:.0f} ms, its gaps "
           f"{gaps * 1e3:.0f} ms, sleep overshoot {over * 1e3:.0f} ms, tail (its last tell) "
           f"{(line['last'] - end) * 1e3:.0f} ms; mean gap after round 1, 2, ...: "
@@ -284,14 +292,15 @@ def throughput(args: argparse.Namespace, database: str, postmaster: int | None) 
             for k in args.workers:
                 for mode in args.modes:  # interleaved: the machine's load hits both alike
                     rows.append(run(urls[mode], mode, k, args.trials, args.sleep,
-                                    args.searcher, meter, database))
+                                    args.searcher, meter, database, args.warm_store))
     if args.timeline:
         for row in rows:
             if row["workers"] == args.workers[-1]:
                 timeline(row, args.sleep)
     loads = [r["load"] for r in rows]
     print(f"{args.trials} trials per run, objective sleeps {args.sleep} s, searcher "
-          f"{args.searcher}, PostgreSQL, {args.repeats} interleaved repeat(s), "
+          f"{args.searcher}, PostgreSQL, {args.repeats} interleaved repeat(s)"
+          f"{', --warm-store' if args.warm_store else ''}, "
           f"{time.perf_counter() - started:.0f} s in all; {os.cpu_count()} cores, load average "
           f"{load[0]:.1f} before, {min(loads):.1f}-{max(loads):.1f} during, "
           f"{os.getloadavg()[0]:.1f} after")
@@ -405,6 +414,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3,
                         help="interleaved repeats (default 3)")
     parser.add_argument("--searcher", default="optuna")
+    parser.add_argument("--warm-store", action="store_true",
+                        help="also import the storage client before the workers start "
+                             "together (an experiment; off in the measured runs)")
     parser.add_argument("--timeline", action="store_true",
                         help="print where each run's span went, for the most workers")
     parser.add_argument("--history", type=int, nargs="+", metavar="N",
