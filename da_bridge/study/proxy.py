@@ -49,6 +49,8 @@ DEFAULT_THREADS = 64
 LOCK_LEASE = 30.0
 #: Seconds a worker's call waits for the creation lock before it is told to ask again.
 LOCK_WAIT = 0.5
+#: Addresses only this machine can reach (anything else: a warning, the proxy is open).
+_LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 class ProxyServer:
@@ -102,6 +104,11 @@ def start_proxy(storage: str, *, host: str = "127.0.0.1", port: int = DEFAULT_PO
         raise StoreError(f"the proxy cannot listen on {host}:{port}: is the port taken?")
     server.start()
     logger.info("storage proxy for %s listening on %s:%d", where, host, bound)
+    if host not in _LOOPBACK:
+        logger.warning("the storage proxy on %s:%d has no authentication and no encryption: "
+                       "whoever reaches that port can read, change and delete every study in "
+                       "%s; allow only the workers' machines (a firewall), or listen on "
+                       "127.0.0.1 and reach it through SSH tunnels", host, bound, where)
     return ProxyServer(server, bound, opened, where)
 
 
