@@ -180,6 +180,7 @@ class _Service:
 
     def __init__(self, storage: Any, backend: _NewTrials) -> None:
         self.storage, self.backend = storage, backend
+        self._beat = _heartbeat_upsert(storage._rdb)
         self._stale_lock = threading.Lock()
         self._locks: dict[str, Any] = {}  # token -> (database lock, gate, lease timer)
         self._gates: dict[str, threading.Lock] = {}  # study name -> one holder at a time
@@ -196,7 +197,10 @@ class _Service:
             for name, fn in methods.items()})
 
     def heartbeat(self, request: dict[str, Any], context: Any) -> None:
-        self.storage.record_heartbeat(request["trial_id"])
+        if self._beat is None:
+            self.storage.record_heartbeat(request["trial_id"])
+        else:  # retried (quietly) as Optuna's call is
+            self.storage.outage.call("record_heartbeat", self._beat, request["trial_id"])
 
     def stale_trials(self, request: dict[str, Any], context: Any) -> list[int]:
         rdb = self.storage._rdb
@@ -266,6 +270,31 @@ class _Service:
         self.storage.write_trial(request["trial_id"], params,
                                  [tuple(a) for a in request["user_attrs"]],
                                  [tuple(a) for a in request["system_attrs"]])
+
+
+def _heartbeat_upsert(rdb: Any) -> Callable[[int], None] | None:
+    """On PostgreSQL, a trial's heartbeat in one statement (an upsert on Optuna's table).
+
+    Optuna's `record_heartbeat` reads the row, then inserts it, or reads it again for update,
+    asks the server for the time and updates it: two to four statements, a tenth of the
+    proxy's CPU per trial. The row and the server's clock are the same here; None elsewhere.
+    """
+    if rdb.engine.dialect.name != "postgresql":
+        return None
+    sqlalchemy = require("sqlalchemy", "optuna")
+    postgresql = require("sqlalchemy.dialects.postgresql", "optuna")
+    models = require("optuna.storages._rdb.models", "optuna")
+    table = models.TrialHeartbeatModel.__table__
+    statement = postgresql.insert(table).values(
+        trial_id=sqlalchemy.bindparam("trial_id"), heartbeat=sqlalchemy.func.now(),
+    ).on_conflict_do_update(index_elements=[table.c.trial_id],
+                            set_={"heartbeat": sqlalchemy.func.now()})
+
+    def beat(trial_id: int) -> None:
+        with rdb.engine.begin() as connection:
+            connection.execute(statement, {"trial_id": trial_id})
+
+    return beat
 
 
 def _answering(fn: Callable[[dict[str, Any], Any], Any]) -> Callable[[dict[str, Any], Any], Any]:

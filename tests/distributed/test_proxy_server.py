@@ -1,12 +1,15 @@
-"""The storage proxy on a real PostgreSQL: its warning when it listens beyond this machine, and
-the trial it serves from its cache (a worker's first read of the trial it just created)."""
+"""The storage proxy on a real PostgreSQL: its warning when it listens beyond this machine, the
+trial it serves from its cache (a worker's first read of the trial it just created), and its
+one-statement heartbeats."""
 
 from __future__ import annotations
 
 import logging
+import time
 
 import optuna
 import pytest
+import sqlalchemy
 
 from da_bridge.study.proxy import start_proxy
 from da_bridge.study.store import open_storage
@@ -50,4 +53,34 @@ def test_a_new_trial_comes_from_the_proxys_cache_and_a_written_one_from_the_data
         again = open_storage(url, "fresh").get_trial(trial_id)  # a second client: no copy
         assert again.params == {"x": 0.25} and again.user_attrs == {"seen": True}
     finally:
+        proxy.stop()
+
+
+def test_heartbeats_through_the_proxy_land_in_optunas_table_and_go_stale(database):
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    proxy = start_proxy(database, port=0)
+    direct = optuna.storages.RDBStorage(database)
+    try:
+        study_id = direct.create_new_study([optuna.study.StudyDirection.MINIMIZE], "beats")
+        worker = open_storage(f"grpc://127.0.0.1:{proxy.port}", "beats", heartbeat_interval=1,
+                              grace_period=1)
+        trial_id = worker.create_new_trial(study_id)
+
+        def rows():
+            with direct.engine.connect() as connection:
+                return connection.execute(sqlalchemy.text(
+                    "SELECT trial_id, heartbeat FROM trial_heartbeats")).all()
+
+        worker.record_heartbeat(trial_id)
+        first = rows()
+        time.sleep(1.2)
+        worker.record_heartbeat(trial_id)  # the same row, a later time
+        second = rows()
+        assert [r[0] for r in first] == [r[0] for r in second] == [trial_id]
+        assert second[0][1] > first[0][1]
+        assert worker._get_stale_trial_ids(study_id) == []  # fresh
+        time.sleep(2.5)
+        assert list(worker._get_stale_trial_ids(study_id)) == [trial_id]
+    finally:
+        direct.engine.dispose()
         proxy.stop()
