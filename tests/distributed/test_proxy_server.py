@@ -56,6 +56,7 @@ def test_a_new_trial_comes_from_the_proxys_cache_and_a_written_one_from_the_data
         proxy.stop()
 
 
+@pytest.mark.slow  # waits for a heartbeat to go stale
 def test_heartbeats_through_the_proxy_land_in_optunas_table_and_go_stale(database):
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     proxy = start_proxy(database, port=0)
