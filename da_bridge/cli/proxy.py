@@ -24,7 +24,9 @@ def register(subparsers: Any) -> None:
     p.add_argument("--storage", required=True, metavar="URL",
                    help="the database (postgresql://..., mysql://...)")
     p.add_argument("--host", default="127.0.0.1",
-                   help="address to listen on (0.0.0.0: every interface; default 127.0.0.1)")
+                   help="address to listen on (default 127.0.0.1; 0.0.0.0: every interface, "
+                        "and the proxy has no authentication: allow only the workers' "
+                        "machines)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT,
                    help=f"port to listen on (default {DEFAULT_PORT}; 0: a free one)")
     p.add_argument("--threads", type=int, default=DEFAULT_THREADS,

@@ -51,7 +51,7 @@ def open_proxy(url: str, *, heartbeat: bool = True, heartbeat_interval: float = 
         client.close()
         raise StoreError(f"no storage proxy answers at {url} (after {connect_timeout} s); "
                          "start one with `da-bridge proxy --storage URL --port PORT`") from None
-    return retrying_storage(client, client, repr(url), db_retry)
+    return retrying_storage(client, client, repr(url), db_retry, what="the storage proxy")
 
 
 @functools.cache

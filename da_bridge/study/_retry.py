@@ -62,8 +62,8 @@ class Outage:
     """Retries a call while the database is unreachable, logging once per outage."""
 
     def __init__(self, where: str, seconds: float,
-                 reset: Callable[[], Any] = lambda: None) -> None:
-        self.where, self.seconds, self._reset = where, seconds, reset
+                 reset: Callable[[], Any] = lambda: None, what: str = "the database") -> None:
+        self.where, self.seconds, self._reset, self.what = where, seconds, reset, what
         self._lock = threading.Lock()
         self._since: float | None = None
         self._back: float | None = None
@@ -90,7 +90,7 @@ class Outage:
                 if name in _QUIET:  # a missed heartbeat is harmless; the next one may pass
                     return None
                 if waited >= self.seconds:
-                    raise StoreError(f"the database {self.where} could not be reached for "
+                    raise StoreError(f"{self.what} {self.where} could not be reached for "
                                      f"{waited:.0f} s ({_first_line(exc)}); giving up (raise "
                                      "the limit with --db-retry SECONDS)") from None
                 time.sleep(min(pause, max(0.0, self.seconds - waited)) + 0.01)
@@ -106,15 +106,15 @@ class Outage:
             now = time.monotonic()
             if self._since is None:
                 self._since = now
-                logger.warning("the database %s cannot be reached (%s); retrying for up to "
-                               "%.0f s", self.where, _first_line(exc), self.seconds)
+                logger.warning("%s %s cannot be reached (%s); retrying for up to %.0f s",
+                               self.what, self.where, _first_line(exc), self.seconds)
             return now - self._since
 
     def _recovered(self) -> None:
         with self._lock:
             if self._since is not None:
                 self._back = time.monotonic()
-                logger.warning("the database %s is back after %.1f s", self.where,
+                logger.warning("%s %s is back after %.1f s", self.what, self.where,
                                self._back - self._since)
                 self._since = None
 
@@ -144,7 +144,8 @@ def _first_line(exc: BaseException) -> str:
     return f"{type(cause).__name__}: {text[0] if text else ''}".strip()
 
 
-def retrying_storage(inner: Any, rdb: Any, where: str, seconds: float = DB_RETRY) -> Any:
+def retrying_storage(inner: Any, rdb: Any, where: str, seconds: float = DB_RETRY,
+                     what: str = "the database") -> Any:
     """`inner` (an Optuna storage) with every call retried while the database is unreachable.
 
     Args:
@@ -152,8 +153,9 @@ def retrying_storage(inner: Any, rdb: Any, where: str, seconds: float = DB_RETRY
         rdb: The RDB storage behind it (its `engine`, `url`... stay reachable).
         where: The database, as the messages name it (password hidden).
         seconds: How long to retry after the first failure.
+        what: What `where` is, as the messages name it ("the storage proxy" for grpc://).
     """
-    return _storage_class()(inner, rdb, Outage(where, seconds, rdb.remove_session))
+    return _storage_class()(inner, rdb, Outage(where, seconds, rdb.remove_session, what))
 
 
 @functools.cache

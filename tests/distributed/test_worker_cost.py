@@ -67,7 +67,9 @@ def test_through_the_proxy_the_database_gets_no_more_statements(database):
         per_trial = statements_per_trial(f"grpc://127.0.0.1:{proxy.port}", "proxy")
     finally:
         proxy.stop()
-    assert per_trial <= 40, per_trial
+    # start-up spread over 12 trials included: 26 measured (33 while the proxy read each new
+    # trial back from the database and sent Optuna's heartbeat statements)
+    assert per_trial <= 29, per_trial
     check_records(database, "proxy")
 
 

@@ -304,5 +304,31 @@ def test_a_worker_rides_out_a_proxy_restart(database):
         proxy.send_signal(signal.SIGTERM)
         proxy.wait(30)
     assert code == 0, output
-    assert "cannot be reached" in output and "is back after" in output
+    assert f"the storage proxy 'grpc://127.0.0.1:{port}' cannot be reached" in output, output
+    assert "is back after" in output
     assert states(trials_of(database, "restart")) == {"COMPLETE": 20}
+
+
+def test_a_worker_stops_in_one_line_naming_the_proxy_when_it_stays_away(database):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proxy = start_proxy_process(database, port)
+    url = f"grpc://127.0.0.1:{port}"
+    worker = start_worker(url, "gone", "--trials", "200", "--db-retry", "3", *HEARTBEAT,
+                          env={"DA_BRIDGE_TEST_SLEEP": "0.2"})
+    try:
+        wait_for(lambda: count_or_zero(database, "gone") >= 2, what="two trials")
+        proxy.send_signal(signal.SIGTERM)
+        assert proxy.wait(30) == 0
+        code, output = finish(worker)
+    finally:
+        if proxy.poll() is None:
+            proxy.send_signal(signal.SIGTERM)
+            proxy.wait(30)
+    assert code == 2, output
+    assert "Traceback" not in output, output
+    errors = [line for line in output.splitlines() if line.startswith("da-bridge: error")]
+    assert len(errors) == 1, output
+    assert f"the storage proxy '{url}' could not be reached for" in errors[0], errors[0]
+    assert "database" not in errors[0] and "--db-retry" in errors[0], errors[0]
