@@ -14,9 +14,12 @@ objective (so one worker seemed faster than the objective allows). The table say
 trials ran the objective.
 
 Throughput is given twice: over the trials (the store's own timestamps, first trial start to
-last trial end: the workers' process start-up and imports are left out; the study is created
-before they start, as in real use) and raw (the parent's wall clock from starting the worker
-processes to their exit: start-up included).
+last trial end: the workers' process start-up and imports are left out, as in a long-running
+worker: each imports the sampler, the adapters and the storage client before the workers start
+together, and `--cold-store` leaves the storage client's imports to after; each worker's
+opening of the store and the study is in the span; the study is created before they start, as
+in real use), steady (each worker's trials after its first, see `--timeline`) and raw (the
+parent's wall clock from starting the worker processes to their exit: start-up included).
 
 CPU per trial is process CPU time (robust on a busy machine, unlike wall time): the
 workers' (sampler, adapter, storage client) from their first objective call on (opening the
@@ -109,8 +112,9 @@ def work(url: str, study: str, n_trials: int, seed: int, sleep: float, searcher:
     # Warm up (lazy imports of the sampler and the adapters), as a long-running worker is,
     # then start together: staggered imports on busy cores are start-up, not throughput.
     search(bench_space(), score, searcher, n_trials=3, storage=":memory:")
-    if warm_store:  # --warm-store: the storage client's imports too (SQLAlchemy's ORM,
-        # the driver, gRPC), by opening the store once; opening it again is left after
+    if warm_store:  # the storage client's imports too (SQLAlchemy's ORM, the driver,
+        # gRPC), by opening the store once (not with --cold-store); opening it again is left
+        # after the barrier
         opened = open_storage(url, study)
         engine = getattr(opened, "engine", None)
         if engine is not None:
@@ -165,7 +169,7 @@ def _server_cpu(postmaster: int) -> float:
 
 
 def run(url: str, mode: str, workers: int, trials: int, sleep: float, searcher: str,
-        meter: Meter, database: str, warm_store: bool = False) -> dict:
+        meter: Meter, database: str, warm_store: bool = True) -> dict:
     study = f"bench-{mode}-{workers}-{uuid.uuid4().hex[:8]}"
     # created before the workers start, as a real study is (else they race to create it)
     optuna.create_study(storage=database, study_name=study, direction="maximize")
@@ -292,7 +296,7 @@ def throughput(args: argparse.Namespace, database: str, postmaster: int | None) 
             for k in args.workers:
                 for mode in args.modes:  # interleaved: the machine's load hits both alike
                     rows.append(run(urls[mode], mode, k, args.trials, args.sleep,
-                                    args.searcher, meter, database, args.warm_store))
+                                    args.searcher, meter, database, not args.cold_store))
     if args.timeline:
         for row in rows:
             if row["workers"] == args.workers[-1]:
@@ -300,7 +304,7 @@ def throughput(args: argparse.Namespace, database: str, postmaster: int | None) 
     loads = [r["load"] for r in rows]
     print(f"{args.trials} trials per run, objective sleeps {args.sleep} s, searcher "
           f"{args.searcher}, PostgreSQL, {args.repeats} interleaved repeat(s)"
-          f"{', --warm-store' if args.warm_store else ''}, "
+          f"{', --cold-store' if args.cold_store else ''}, "
           f"{time.perf_counter() - started:.0f} s in all; {os.cpu_count()} cores, load average "
           f"{load[0]:.1f} before, {min(loads):.1f}-{max(loads):.1f} during, "
           f"{os.getloadavg()[0]:.1f} after")
@@ -414,9 +418,10 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3,
                         help="interleaved repeats (default 3)")
     parser.add_argument("--searcher", default="optuna")
-    parser.add_argument("--warm-store", action="store_true",
-                        help="also import the storage client before the workers start "
-                             "together (an experiment; off in the measured runs)")
+    parser.add_argument("--cold-store", action="store_true",
+                        help="leave the storage client's imports (SQLAlchemy, the driver, "
+                             "gRPC) to after the workers start together, as before 8 "
+                             "December 2026: they then land in the span")
     parser.add_argument("--timeline", action="store_true",
                         help="print where each run's span went, for the most workers")
     parser.add_argument("--history", type=int, nargs="+", metavar="N",
