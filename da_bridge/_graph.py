@@ -55,7 +55,8 @@ class Graph:
                 name = getattr(build_fn, "__qualname__", repr(build_fn))
                 raise SpaceError(f"the build function {name} raised "
                                  f"{type(exc).__name__}: {exc}") from exc
-        self.inputs, self.outputs = check_fragment(fragment, None)
+        inputs, outputs = check_fragment(fragment, None)
+        self.inputs, self.outputs = inputs.copy(), outputs.copy()  # the border changes in place
         self._activate(0, len(self.modules), self.outputs)
         self._drain()
 
@@ -169,7 +170,9 @@ class Graph:
     def _fire(self, module: Module) -> None:
         start = len(self.modules)
         values = self.values
-        properties = {**module.fixed, **{p: values[h] for p, h in module.hyperparameters.items()}}
+        properties = module.fixed.copy()
+        for prop, h in module.hyperparameters.items():
+            properties[prop] = values[h]
         fragment = run_substitution(self, module, properties)
         inputs, outputs = check_fragment(fragment, module)
         if inputs.keys() != module.inputs.keys() or outputs.keys() != module.outputs.keys():
@@ -234,10 +237,10 @@ def run_substitution(graph: Graph, module: Module, values: dict[str, Any]) -> An
 def check_fragment(fragment: Any, module: Module | None,
                    ) -> tuple[dict[str, Input], dict[str, Output]]:
     """Validate an `(inputs, outputs)` pair of dicts of ports that `module`'s function
-    (None: the build function) returned."""
+    (None: the build function) returned; the dicts themselves are returned, not copies."""
     if (type(fragment) is tuple and len(fragment) == 2 and type(fragment[0]) is dict
-            and type(fragment[1]) is dict):  # the usual case, with cheaper copies and checks
-        inputs, outputs = fragment[0].copy(), fragment[1].copy()
+            and type(fragment[1]) is dict):  # the usual case, with cheaper checks
+        inputs, outputs = fragment
         if (all(type(p) is Input for p in inputs.values())
                 and all(type(p) is Output for p in outputs.values())):
             return inputs, outputs
