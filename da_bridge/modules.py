@@ -176,9 +176,16 @@ def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, An
         2
     """
     if scope is None:
+        ctx = _paths.CURRENT.get()
+        if ctx is not None:  # its values may be known already: then it is built right away
+            built = ctx.instance.substitute_now(ctx.scope, name, fn, hyperparameters or {},
+                                                inputs, outputs)
+            if built is not None:
+                return built
         m = Module("substitution", name, fn, hyperparameters or {}, inputs, outputs)
         return m.inputs.copy(), m.outputs.copy()
-    return _scoped_module("substitution", name, fn, hyperparameters, inputs, outputs, scope)
+    with _paths.scope(scope):
+        return substitution(name, fn, hyperparameters, inputs, outputs)
 
 
 def _scoped_module(kind: str, name: str, fn: Callable[..., Any],
@@ -186,6 +193,11 @@ def _scoped_module(kind: str, name: str, fn: Callable[..., Any],
                    outputs: Sequence[str], scope: str) -> Fragment:
     with _paths.scope(scope):
         return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
+
+
+def is_ready_name(name: Any, fn: Any) -> bool:
+    """Whether `Module` would accept this name and function (it raises the errors)."""
+    return type(name) is str and bool(name) and "/" not in name and callable(fn)
 
 
 def identity(name: str = "identity") -> Fragment:
