@@ -29,7 +29,6 @@ from da_bridge.modules import (
     Output,
     SubstitutionFn,
     _port_names,
-    _split_properties,
     is_ready_name,
 )
 
@@ -100,29 +99,33 @@ class Graph:
         values = self.values
         if type(properties) is not dict or not is_ready_name(name, fn):
             return None  # let the module raise its error
-        for value in properties.values():
-            if isinstance(value, Hyperparameter) and value not in values:
-                return None
+        args: dict[str, Any] = {}
+        for prop, value in properties.items():
+            if isinstance(value, Hyperparameter):
+                if value not in values:
+                    return None
+                value = values[value]
+            if type(prop) is not str or not prop:
+                return None  # let the module raise its error
+            args[prop] = value
         path = self.namespace.claim_module(scope, name)
-        tunable, args = _split_properties(path, properties) if properties else ({}, {})
-        for prop, h in tunable.items():
-            args[prop] = values[h]
-        input_names = _port_names(path, inputs, "input")
-        output_names = _port_names(path, outputs, "output")
+        single = inputs == ("in",) and outputs == ("out",)  # most substitutions: no checks
+        input_names = inputs if single else _port_names(path, inputs, "input")
+        output_names = outputs if single else _port_names(path, outputs, "output")
         record = Built(len(self.modules))
         self._built.append(record)
         fragment, record.children = run_substitution(self, path, fn, args)
         got_in, got_out = check_fragment(fragment, path)
-        if (len(got_in) != len(input_names) or len(got_out) != len(output_names)
-                or not all(n in got_in for n in input_names)
-                or not all(n in got_out for n in output_names)):
-            _check_ports(path, got_in, got_out, input_names, output_names)
-        for name, port in got_in.items():
+        if got_in.keys() != set(input_names) or got_out.keys() != set(output_names):
+            _check_ports(path, got_in, got_out, input_names, output_names)  # raises
+        for port_name, port in got_in.items():
             if port.source is not None:  # what `_splice` checks when a module is replaced
-                raise SubstitutionError(f"substitution {path!r} returned input {name!r} that "
-                                        f"is already connected to {port.source!r}")
-        record.end, record.outputs = len(self.modules), dict(got_out)
-        return ({n: got_in[n] for n in input_names},  # fresh dicts, in the declared order
+                raise SubstitutionError(f"substitution {path!r} returned input {port_name!r} "
+                                        f"that is already connected to {port.source!r}")
+        record.end, record.outputs = len(self.modules), got_out.copy()
+        if single:
+            return got_in, got_out
+        return ({n: got_in[n] for n in input_names},  # in the declared order
                 {n: got_out[n] for n in output_names})
 
     def _activate(self, start: int, end: int, outputs: Mapping[str, Output],
@@ -139,10 +142,9 @@ class Graph:
         else:
             live = _reachable(start, end, outputs.values())
         frontier: list[Hyperparameter] = []
-        i = start
+        resume = start
         for record in (*built, None):
-            stop = end if record is None else record.start
-            for i in range(i, stop):
+            for i in range(resume, end if record is None else record.start):
                 module = modules[i]
                 self.order.append(module)
                 if i not in live:
@@ -152,12 +154,15 @@ class Graph:
                 elif module.kind == "substitution":  # no properties to wait for: fires now
                     self._fire_queue.append(module)
             if record is not None:
-                if any(j in live for j in range(record.start, record.end)):
-                    self._fire_queue.append(record)
+                reached = False
                 for j in range(record.start, record.end):
-                    if j not in live:
+                    if j in live:
+                        reached = True
+                    else:
                         modules[j].alive = False
-                i = record.end
+                if reached:
+                    self._fire_queue.append(record)
+                resume = record.end
         if frontier:
             self._revealed.extend(frontier)
 
@@ -340,9 +345,15 @@ def check_fragment(fragment: Any, path: str | None,
     if (type(fragment) is tuple and len(fragment) == 2 and type(fragment[0]) is dict
             and type(fragment[1]) is dict):  # the usual case, with cheaper checks
         inputs, outputs = fragment
-        if (all(type(p) is Input for p in inputs.values())
-                and all(type(p) is Output for p in outputs.values())):
-            return inputs, outputs
+        for port in inputs.values():  # loops, not all(<generator>): this runs per substitution
+            if type(port) is not Input:
+                break
+        else:
+            for port in outputs.values():
+                if type(port) is not Output:
+                    break
+            else:
+                return inputs, outputs
     ok = isinstance(fragment, tuple) and len(fragment) == 2
     ok = ok and _is_mapping(fragment[0]) and _is_mapping(fragment[1])
     if not ok:
