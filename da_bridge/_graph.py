@@ -72,7 +72,8 @@ class Graph:
 
     # building ----------------------------------------------------------------
     def build(self, build_fn: Callable[[], Fragment]) -> None:
-        self._built = built = []
+        built: list[Built] = []
+        self._built = built
         with _paths.BuildContext(self, self.namespace, ""):
             try:
                 fragment = build_fn()
@@ -254,11 +255,11 @@ class Graph:
     def _drain(self) -> None:
         """Fire ready substitutions, then expose what they revealed, in firing order."""
         while self._fire_queue:
-            module = self._fire_queue.popleft()
-            if type(module) is Built:
-                self._activate_built(module)
-            elif module.alive:
-                self._fire(module)
+            item = self._fire_queue.popleft()
+            if isinstance(item, Built):
+                self._activate_built(item)
+            elif item.alive:
+                self._fire(item)
         if self._revealed:
             self.stack.extend(reversed(self._revealed))
             self._revealed = []

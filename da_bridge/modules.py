@@ -178,8 +178,9 @@ def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, An
     if scope is None:
         ctx = _paths.CURRENT.get()
         if ctx is not None:  # its values may be known already: then it is built right away
-            built = ctx.instance.substitute_now(ctx.scope, name, fn, hyperparameters or {},
-                                                inputs, outputs)
+            graph: Graph = ctx.instance
+            built = graph.substitute_now(ctx.scope, name, fn, hyperparameters or {}, inputs,
+                                         outputs)
             if built is not None:
                 return built
         m = Module("substitution", name, fn, hyperparameters or {}, inputs, outputs)
