@@ -117,7 +117,12 @@ class Graph:
         self._built.append(record)
         fragment, record.children = run_substitution(self, path, fn, args)
         got_in, got_out = check_fragment(fragment, path)
-        if got_in.keys() != set(input_names) or got_out.keys() != set(output_names):
+        if single:
+            ports_ok = (len(got_in) == 1 and "in" in got_in
+                        and len(got_out) == 1 and "out" in got_out)
+        else:
+            ports_ok = got_in.keys() == set(input_names) and got_out.keys() == set(output_names)
+        if not ports_ok:
             _check_ports(path, got_in, got_out, input_names, output_names)  # raises
         for port_name, port in got_in.items():
             if port.source is not None:  # what `_splice` checks when a module is replaced
@@ -139,7 +144,10 @@ class Graph:
         """
         modules = self.modules
         if end - start == 1:  # one module (an optional's layer or identity): no traversal
-            live = {start} if any(o.module.index == start for o in outputs.values()) else set()
+            live = set()
+            for port in outputs.values():
+                if port.module.index == start:
+                    live.add(start)
         else:
             live = _reachable(start, end, outputs.values())
         frontier: list[Hyperparameter] = []
