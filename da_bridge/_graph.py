@@ -323,9 +323,10 @@ class Graph:
 
     # inspection ------------------------------------------------------------------
     def live_modules(self) -> list[Module]:
-        """The modules reachable from the outputs, in creation order."""
+        """The modules reachable from the outputs, in the order they went live: the creation
+        order they would have if no substitution had been built at creation."""
         live = _reachable(0, len(self.modules), self.outputs.values())
-        return [m for m in self.order if m.index in live]  # the order modules went live in
+        return [m for m in self.order if m.index in live]
 
 
 def run_substitution(graph: Graph, path: str, fn: SubstitutionFn, values: dict[str, Any],
