@@ -319,11 +319,11 @@ def _fire_into(local: Graph, graph: Graph, module: Module, values: Mapping) -> N
     start = len(local.modules)
     properties = {**module.fixed, **{p: _value(h, values)
                                      for p, h in module.hyperparameters.items()}}
-    fragment = run_substitution(local, module, properties)
-    _, outputs = check_fragment(fragment, module)
+    fragment, built = run_substitution(local, module.path, module.fn, properties)
+    _, outputs = check_fragment(fragment, module.path)
     used = {name: outputs[name] for name, old in module.outputs.items()
             if name in outputs and (any(t.module.alive for t in old.targets)
                                     or old in graph.outputs.values())}
     for name, port in used.items():
         local.outputs[f"{module.path}:{name}"] = port
-    local._activate(start, len(local.modules), used)
+    local._activate(start, len(local.modules), used, built)

@@ -25,6 +25,12 @@ FragmentFn = Callable[[], Fragment]
 SubstitutionFn = Callable[[dict[str, Any]], Fragment]
 
 
+#: The properties of a module without any (both `hyperparameters` and `fixed`): most modules
+#: of a network have none, and one shared dict saves two allocations per module. Nothing
+#: writes to a module's property dicts after it is built.
+_NO_PROPERTIES: dict[str, Any] = {}
+
+
 class Input:
     """An input port; fed by at most one output.
 
@@ -92,19 +98,19 @@ class Module:
         self.path = path = ctx.namespace.claim_module(ctx.scope, name)
         if hyperparameters or type(hyperparameters) is not dict:
             self.hyperparameters, self.fixed = _split_properties(path, hyperparameters)
-        else:  # no properties, the common case (relu, identity): skip the checks
-            self.hyperparameters, self.fixed = {}, {}
+        else:  # no properties, the common case (relu, identity): skip the checks, share
+            self.hyperparameters = self.fixed = _NO_PROPERTIES  # one empty dict, never mutated
         if inputs == ("in",) and outputs == ("out",):  # single-input single-output: most modules
             self.inputs, self.outputs = {"in": Input(self, "in")}, {"out": Output(self, "out")}
         else:
             self.inputs = {n: Input(self, n) for n in _port_names(path, inputs, "input")}
             self.outputs = {n: Output(self, n) for n in _port_names(path, outputs, "output")}
         self.graph: Graph = ctx.instance
-        graph = self.graph
         self.pending, self.alive = 0, True
         self.owner: Any = None  # the object that built it, e.g. a da_bridge.compat Module
-        self.index = len(graph.modules)  # creation order, unique in the instance
-        graph.modules.append(self)
+        modules = ctx.instance.modules
+        self.index = len(modules)  # creation order, unique in the instance
+        modules.append(self)
 
     def __repr__(self) -> str:
         return f"<{self.kind} module {self.path}>"
@@ -170,9 +176,17 @@ def substitution(name: str, fn: SubstitutionFn, hyperparameters: Mapping[str, An
         2
     """
     if scope is None:
+        ctx = _paths.CURRENT.get()
+        if ctx is not None:  # its values may be known already: then it is built right away
+            graph: Graph = ctx.instance
+            built = graph.substitute_now(ctx.scope, name, fn, hyperparameters or {}, inputs,
+                                         outputs)
+            if built is not None:
+                return built
         m = Module("substitution", name, fn, hyperparameters or {}, inputs, outputs)
         return m.inputs.copy(), m.outputs.copy()
-    return _scoped_module("substitution", name, fn, hyperparameters, inputs, outputs, scope)
+    with _paths.scope(scope):
+        return substitution(name, fn, hyperparameters, inputs, outputs)
 
 
 def _scoped_module(kind: str, name: str, fn: Callable[..., Any],
@@ -180,6 +194,11 @@ def _scoped_module(kind: str, name: str, fn: Callable[..., Any],
                    outputs: Sequence[str], scope: str) -> Fragment:
     with _paths.scope(scope):
         return Module(kind, name, fn, hyperparameters or {}, inputs, outputs).fragment()
+
+
+def is_ready_name(name: Any, fn: Any) -> bool:
+    """Whether `Module` would accept this name and function (it raises the errors)."""
+    return type(name) is str and bool(name) and "/" not in name and callable(fn)
 
 
 def identity(name: str = "identity") -> Fragment:

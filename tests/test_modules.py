@@ -10,6 +10,8 @@ from da_bridge import (
     basic,
     identity,
     scope,
+    siso_optional,
+    siso_repeat,
     siso_sequential,
     substitution,
 )
@@ -171,3 +173,46 @@ def test_a_build_function_must_return_a_fragment():
         SearchSpace(lambda: [identity()]).unfold()
     with pytest.raises(SpaceError, match="needs a build function"):
         SearchSpace(42)
+
+
+def test_a_substitution_whose_values_are_known_is_built_at_once_with_the_same_names_and_order():
+    # `shared` has no name: it is named after the first module that goes live using it, and
+    # the optional's fragment goes live after the rest of the fragment that built it, as a
+    # substitution module firing later would.
+    shared = Discrete([1, 2])
+
+    def layer(name, properties):
+        return basic(name, lambda v: lambda x: {"out": x["in"]}, properties)
+
+    def build():
+        return siso_sequential([
+            siso_optional(lambda: layer("inner", {"k": shared, "j": Discrete([3, 4])}), True),
+            layer("outer", {"k": shared}),
+            siso_repeat(lambda: layer("step", {"s": Discrete([7, 8])}), 2),
+            layer("last", {"m": Discrete([5, 6])})])
+
+    u = SearchSpace(build).unfold()
+    assert [h.name for h in u.pending()] == [
+        "outer.k", "last.m", "optional/inner.j", "repeat/0/step.s", "repeat/1/step.s"]
+    assert u.substitutions_since(0) == []  # no module stood for the two substitutions
+    arch = SearchSpace(build).replay({"outer.k": 2, "last.m": 5, "optional/inner.j": 4,
+                                      "repeat/0/step.s": 7, "repeat/1/step.s": 8})
+    assert [m.path for m in arch.modules] == [
+        "optional/inner", "outer", "repeat/0/step", "repeat/1/step", "last"]
+
+
+def test_a_substitution_with_known_values_whose_output_is_unused_reveals_nothing():
+    def two_outputs(values):
+        return basic("split", lambda v: lambda x: {"a": x["in"], "b": x["in"]},
+                     {"p": Discrete([1, 2])}, outputs=("a", "b"))
+
+    def build():
+        fork_in, fork_out = substitution("fork", two_outputs, {}, outputs=("a", "b"))
+        unused_in, _ = siso_optional(lambda: basic("dead", lambda v: None,
+                                                   {"q": Discrete([3, 4])}), True)
+        fork_out["b"].connect(unused_in["in"])
+        return fork_in, {"out": fork_out["a"]}
+
+    u = SearchSpace(build).unfold()
+    assert [h.name for h in u.pending()] == ["fork/split.p"]
+    assert [m.path for m in u.modules()] == ["fork/split"]
