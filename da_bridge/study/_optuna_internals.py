@@ -318,7 +318,7 @@ def _changed() -> Any:
     import sqlalchemy
 
     table = require("optuna.storages._rdb.models", "optuna").TrialModel.__table__
-    ids = sqlalchemy.bindparam("ids", expanding=True)
+    ids: Any = sqlalchemy.bindparam("ids", expanding=True)
     return sqlalchemy.select(table).where(
         table.c.study_id == sqlalchemy.bindparam("study"),
         sqlalchemy.or_(table.c.trial_id > sqlalchemy.bindparam("after"),
@@ -332,7 +332,7 @@ def _children() -> tuple[Any, ...]:
     import sqlalchemy
 
     models = require("optuna.storages._rdb.models", "optuna")
-    ids = sqlalchemy.bindparam("ids", expanding=True)
+    ids: Any = sqlalchemy.bindparam("ids", expanding=True)
     return tuple(sqlalchemy.select(model.__table__).where(model.__table__.c.trial_id.in_(ids))
                  for model in (models.TrialParamModel, models.TrialValueModel,
                                models.TrialUserAttributeModel, models.TrialSystemAttributeModel,
@@ -419,7 +419,7 @@ def _trial_insert() -> Any:
 
     optuna = require("optuna", "optuna")
     table = require("optuna.storages._rdb.models", "optuna").TrialModel.__table__
-    study = sqlalchemy.bindparam("study")
+    study: Any = sqlalchemy.bindparam("study")
     count = sqlalchemy.select(sqlalchemy.func.count(table.c.trial_id)).where(
         table.c.study_id == study).scalar_subquery()
     return sqlalchemy.insert(table).values(
