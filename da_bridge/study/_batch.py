@@ -20,6 +20,11 @@ Three savings, each keeping what the other workers and a crash see:
 - Stale trials: Optuna looks for trials whose heartbeat stopped before every trial; a
   worker looks once per heartbeat interval (a trial is stale only after a grace period of
   several intervals, so it is failed as soon, give or take one interval).
+
+Directly on PostgreSQL (an inner storage that is `incremental`), a trial is also created
+with its first heartbeat, and told with its held writes, in one transaction each, and the
+study is read as what changed since the last read, put in place in a list of the study's
+trials this wrapper keeps (`_optuna_internals.create_trial`, `finish_trial`, `read_changed`).
 """
 
 from __future__ import annotations
@@ -123,15 +128,15 @@ class _Calls:
                 self._mine[trial_id].intermediate_values[step] = value
 
     def set_trial_state_values(self, trial_id: int, state: Any, values: Any = None) -> bool:
+        # a finished trial's tell takes its held writes along (one transaction) when it can
+        finishing = self._incremental and state.is_finished()
         with self._batch_lock:
-            # the tell sends this trial's held writes with it when it can (one transaction)
-            held = self._pending.pop(trial_id, None) if self._incremental and \
-                state.is_finished() else None
+            held = self._pending.pop(trial_id, None) if finishing else None
             self._send()
             self._fresh = None
             self._mine.pop(trial_id, None)  # finished, or queued again: read it from now on
             self._created.pop(trial_id, None)
-        if held is None and not (self._incremental and state.is_finished()):
+        if not finishing:
             return bool(self._inner.set_trial_state_values(trial_id, state, values))
         held = held or _Pending()
         return bool(self._inner.finish_trial(trial_id, held.params, held.user_attrs,
