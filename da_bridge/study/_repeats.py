@@ -53,20 +53,26 @@ class Scored:
     def __init__(self) -> None:
         self._by_key: dict[str, Any] = {}
         self._read: set[int] = set()
+        self._cursor = 0  # below it, every trial of a whole list was finished and read
 
     def refresh(self, study: Any, trials: Iterable[Any] | None = None) -> None:
         """Index the completed trials not seen yet (the first of each architecture), of
         `trials` if given (a list of the study's trials already read), else of the study."""
         complete = require("optuna", "optuna").trial.TrialState.COMPLETE
         if trials is None:
-            trials = study.get_trials(deepcopy=False, states=(complete,))
-        for t in trials:
+            trials = study.get_trials(deepcopy=False)
+        trials = list(trials)
+        # the study's whole list (numbered 0, 1, 2...): start where finished trials end
+        whole = bool(trials) and trials[-1].number == len(trials) - 1
+        for t in trials[self._cursor:] if whole else trials:
             if t.number in self._read or t.state != complete:
                 continue
             self._read.add(t.number)
             values = t.user_attrs.get(VALUES_ATTR)
             if values is not None:
                 self._by_key.setdefault(values_key(values), t)
+        while whole and self._cursor < len(trials) and trials[self._cursor].state.is_finished():
+            self._cursor += 1
 
     def of(self, arch: Architecture) -> Any:
         """The completed trial that evaluated `arch`, or None."""

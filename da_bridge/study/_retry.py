@@ -20,7 +20,14 @@ from typing import Any
 
 from da_bridge._imports import require
 from da_bridge.errors import StoreError
-from da_bridge.study._optuna_internals import created_trial, heartbeat_base, write_trial
+from da_bridge.study._optuna_internals import (
+    create_trial,
+    created_trial,
+    finish_trial,
+    heartbeat_base,
+    read_changed,
+    write_trial,
+)
 from da_bridge.study._owners import owner_alive
 
 logger = logging.getLogger(__name__)
@@ -133,7 +140,8 @@ def _already_done(name: str, exc: BaseException) -> bool:
 
     if name == "write_trial":  # its parameters are there: the first try committed
         return any(isinstance(link, IntegrityError) for link in _chain(exc))
-    return name == "set_trial_state_values" and isinstance(exc, UpdateFinishedTrialError)
+    return name in ("set_trial_state_values", "finish_trial") and \
+        isinstance(exc, UpdateFinishedTrialError)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -195,6 +203,24 @@ def _storage_class() -> type:
         else:
             self.outage.call("write_trial", write_trial, self._inner, trial_id, *writes)
 
+    def finish_trial_(self: Any, trial_id: int, *writes: Any) -> bool:
+        # the held writes and the tell in one transaction (a cached RDB storage only)
+        return bool(self.outage.call("finish_trial", finish_trial, self._inner, trial_id,
+                                     *writes))
+
+    def read_changed_(self: Any, study_id: int) -> list[Any]:
+        # the study's trials new or changed since the last read (a cached RDB storage only)
+        return list(self.outage.call("read_changed", read_changed, self._inner, study_id))
+
+    def create_trial_(self: Any, study_id: int) -> tuple[int, bool]:
+        # a new trial and its first heartbeat in one statement (a cached RDB storage only)
+        return tuple(self.outage.call("create_trial", create_trial, self._inner, study_id))
+
+    def incremental(self: Any) -> bool:
+        """Whether `create_trial`, `finish_trial` and `read_changed` work (Optuna's cached
+        RDB storage behind)."""
+        return hasattr(self._inner, "_trial_id_to_study_id_and_number")
+
     def created_trial_(self: Any, trial_id: int) -> Any:
         # the trial this process just created, from the caching layer (None: read it)
         if hasattr(self._inner, "_trial_id_to_study_id_and_number"):
@@ -206,6 +232,9 @@ def _storage_class() -> type:
     namespace: dict[str, Any] = {name: forward(name) for name in names}
     namespace.update(_get_stale_trial_ids=stale_trial_ids, __init__=init,
                      write_trial=write_trial_, created_trial=created_trial_,
+                     finish_trial=finish_trial_, read_changed=read_changed_,
+                     create_trial=create_trial_,
+                     incremental=property(incremental),
                      __getattr__=getattr_, __module__=__name__,
                      __doc__="An Optuna storage whose calls are retried while the database "
                              "is unreachable.")

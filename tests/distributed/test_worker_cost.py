@@ -56,8 +56,9 @@ def check_records(database, study):
 
 def test_a_direct_worker_sends_about_half_the_statements_optuna_would(database):
     per_trial = statements_per_trial(database, "direct")
-    # Optuna's own calls: about 65; here 21 a trial and the start-up spread over 12 trials
-    assert per_trial <= 34, per_trial  # 29 measured
+    # Optuna's own calls: about 65; here 16 a trial (and Optuna's read of the best trial
+    # for its log line, 3) and the start-up spread over 12 trials
+    assert per_trial <= 30, per_trial  # 24 measured (29 before the Core statements)
     check_records(database, "direct")
 
 

@@ -75,6 +75,22 @@ def test_a_running_trials_writes_go_in_one_transaction(tmp_path):
                               [], [])
 
 
+def test_a_read_of_what_changed_gives_the_trials_optuna_reads_and_fills_its_cache(tmp_path):
+    rdb = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'r.db'}")
+    cached = internals.cached_storage(rdb)  # the reader's; the study writes through its own
+    study = optuna.create_study(storage=rdb, study_name="r")
+    study.optimize(lambda t: t.suggest_int("x", 0, 9) + t.suggest_float("y", 0, 1),
+                   n_trials=3)
+    running = study.ask()
+    assert internals.read_changed(cached, study._study_id) == rdb.get_all_trials(
+        study._study_id), VERSION
+    study.tell(running, 2.0)
+    assert internals.read_changed(cached, study._study_id) == [
+        rdb.get_trial(running._trial_id)], VERSION  # only the trial that changed
+    assert internals.read_changed(cached, study._study_id) == [], VERSION
+    assert cached.get_all_trials(study._study_id) == rdb.get_all_trials(study._study_id)
+
+
 def test_the_proxy_service_is_added_to_a_grpc_server(tmp_path):
     storage = optuna.storages.RDBStorage(f"sqlite:///{tmp_path / 'p.db'}")
     server = internals.proxy_server(storage, 2)
