@@ -377,7 +377,8 @@ def choose_searcher(searcher: Any, *, directions: Sequence[str], sampler: Any = 
     each with its own knobs), and "smbo" (`da_bridge.adapters.smbo.SMBOSearcher`) for a
     space of one structure or with a few optional parts (NAS cells, macro chains): on the
     measured objectives (docs/howto/search_quality.md) SMBO is best or within one standard
-    error of the best on all five discrete ones and grouped TPE on the two branched ones. Without a `space`, "smbo".
+    error of the best on all five discrete ones and grouped TPE on the two branched ones.
+    Without a `space`, "smbo".
 
     Example:
         >>> choose_searcher("auto", directions=["minimize", "maximize"])
