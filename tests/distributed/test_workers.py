@@ -147,7 +147,8 @@ def test_a_killed_workers_trial_fails_is_retried_and_keeps_its_architecture(data
 def test_a_signal_stops_a_worker_cleanly_and_a_restart_completes_the_study(
         database, storage, tmp_path, stop_signal):
     trace = tmp_path / "trace"
-    env = {"DA_BRIDGE_TEST_SLEEP": "1.0", "DA_BRIDGE_TEST_TRACE": str(trace)}
+    # 2 s objectives: on a loaded machine the signal must still land inside the third one
+    env = {"DA_BRIDGE_TEST_SLEEP": "2.0", "DA_BRIDGE_TEST_TRACE": str(trace)}
     worker = start_worker(storage, "stop", "--trials", "6", *HEARTBEAT, env=env)
     wait_for(lambda: trace.exists() and len(trace.read_text().splitlines()) >= 3,
              what="the third trial")
