@@ -9,6 +9,7 @@ fails naming the Optuna version when one moves. (The sampler snapshot in
 
 from __future__ import annotations
 
+import datetime
 import functools
 from pathlib import Path
 from typing import Any
@@ -210,8 +211,6 @@ def finish_trial(cached: Any, trial_id: int, params: list[tuple[str, float, Any]
     if rdb.engine.name != "postgresql":
         write_trial(cached, trial_id, params, user_attrs, system_attrs)
         return bool(cached.set_trial_state_values(trial_id, state=state, values=values))
-    import datetime
-
     rdb_module = require("optuna.storages._rdb.storage", "optuna")
     models = require("optuna.storages._rdb.models", "optuna")
     with cached._lock, rdb_module._create_scoped_session(rdb.scoped_session) as session:
@@ -267,7 +266,6 @@ def read_changed(cached: Any, study_id: int) -> list[Any]:
 def _frozen(rows: list[Any], params: list[Any], values: list[Any], user_attrs: list[Any],
             system_attrs: list[Any], intermediate: list[Any]) -> list[Any]:
     """FrozenTrials from the rows of `read_changed` (as `RDBStorage._get_trials` builds them)."""
-    import datetime
     import json
 
     optuna = require("optuna", "optuna")
@@ -376,8 +374,6 @@ def create_trial(cached: Any, study_id: int) -> tuple[int, bool]:
     rdb = cached._backend
     if rdb.engine.name != "postgresql":
         return int(cached.create_new_trial(study_id)), False
-    import datetime
-
     optuna = require("optuna", "optuna")
     rdb_module = require("optuna.storages._rdb.storage", "optuna")
     models = require("optuna.storages._rdb.models", "optuna")

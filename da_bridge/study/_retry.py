@@ -223,7 +223,7 @@ def _storage_class() -> type:
 
     def created_trial_(self: Any, trial_id: int) -> Any:
         # the trial this process just created, from the caching layer (None: read it)
-        if hasattr(self._inner, "_trial_id_to_study_id_and_number"):
+        if self.incremental:  # Optuna's caching layer is behind
             return created_trial(self._inner, trial_id)
         return None
 
