@@ -189,7 +189,7 @@ def test_a_signal_stops_a_python_worker_with_a_quota_too(database, storage, tmp_
               "print('interrupted', r.interrupted, 'ran', r.trials)\n")
     worker = subprocess.Popen([sys.executable, "-c", script], text=True, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE,
-                              env={**os.environ, "DA_BRIDGE_TEST_SLEEP": "1.0",
+                              env={**os.environ, "DA_BRIDGE_TEST_SLEEP": "2.0",
                                    "DA_BRIDGE_TEST_TRACE": str(trace)})
     wait_for(lambda: trace.exists() and len(trace.read_text().splitlines()) >= 2,
              what="the second trial")
